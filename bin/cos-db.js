@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { readFileSync } from 'node:fs';
+
+const args = process.argv.slice(2);
+let code;
+if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
+  // Written by the build from the program definition (src/cli/helpCache.ts): no commander needed.
+  try {
+    process.stdout.write(readFileSync(new URL('../dist/help.txt', import.meta.url), 'utf8'));
+    code = 0;
+  } catch {
+    code = undefined;
+  }
+}
+if (code === undefined) {
+  const { main } = await import('../dist/src/cli/main.js');
+  code = await main(process.argv);
+}
+// Exit once stdout has drained, so piped output is never cut short and no stray handle hangs CI.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,59 @@
+import { maskUrl } from '../../config/maskUrl.js';
+import { ping } from '../../db/ping.js';
+import { CosError, ExitCode, usageError } from '../../errors.js';
+import type { Handler } from '../context.js';
+import { withDb } from '../withDb.js';
+
+export const handler: Handler = async (context) => {
+  const { settings, out, invocation } = context;
+  const waitRaw = invocation.options.wait as string | undefined;
+  const waitSeconds = waitRaw === undefined ? 0 : Number(waitRaw);
+  if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
+    throw usageError(`--wait: "${waitRaw}" is not a number of seconds`);
+  }
+  const deadline = Date.now() + waitSeconds * 1000;
+  let delay = 100;
+  let attempts = 0;
+  for (;;) {
+    attempts += 1;
+    const started = Date.now();
+    try {
+      const result = await withDb(
+        context,
+        (db) => ping(db),
+        waitSeconds > 0
+          ? { connectTimeoutMs: Math.max(500, Math.min(10_000, deadline - Date.now())) }
+          : {},
+      );
+      const connectMs = Date.now() - started;
+      const t = settings.target;
+      const where = t.engine === 'embedded' ? `pglite:${t.dataDir}` : maskUrl(t.url);
+      out.result(
+        { ...result, target: where, connectMs, attempts },
+        () =>
+          `${result.env}: PostgreSQL ${result.serverVersion}${result.engine === 'embedded' ? ' (embedded)' : ''} at ${where}, round trip ${result.roundTripMs} ms`,
+      );
+      return;
+    } catch (error) {
+      const retriable = error instanceof CosError && error.exitCode === ExitCode.connection;
+      if (!retriable || Date.now() >= deadline) {
+        if (retriable && attempts > 1) {
+          throw new CosError(
+            ExitCode.connection,
+            `${error.message} (gave up after ${attempts} attempts in ${waitSeconds} s)`,
+            {
+              hint: error.hint ?? '',
+              details: error.details ?? {},
+            },
+          );
+        }
+        throw error;
+      }
+      if (attempts === 1) out.info(`waiting up to ${waitSeconds} s for ${settings.env} to answer…`);
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(delay, Math.max(0, deadline - Date.now()))),
+      );
+      delay = Math.min(delay * 2, 2000);
+    }
+  }
+};

@@ -1,0 +1,125 @@
+import type { CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CosError, ExitCode } from '../errors.js';
+import { runInterruptCleanups } from '../interrupt.js';
+import { packageRoot } from '../packageRoot.js';
+import type { Handler } from './context.js';
+import type { Output } from './output.js';
+import { buildProgram, type Invocation } from './program.js';
+
+/** Each command's module, imported only when that command runs. */
+const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
+  env: () => import('./commands/env.js'),
+  ping: () => import('./commands/ping.js'),
+};
+
+function version(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+    ).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Output (chalk, cli-table3) is loaded only once a command runs, keeping --help fast. */
+async function outputFor(argv: string[], env: Record<string, string | undefined>): Promise<Output> {
+  const { Output } = await import('./output.js');
+  const noColor =
+    argv.includes('--no-color') || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+  return new Output({
+    json: argv.includes('--json'),
+    quiet: argv.includes('--quiet') || argv.includes('-q'),
+    color: !noColor,
+    verbose: argv.includes('--verbose'),
+  });
+}
+
+function report(out: Output, error: unknown): number {
+  if (error instanceof CosError) {
+    out.error(`cos-db: ${error.message}`);
+    if (error.hint) out.error(`  hint: ${error.hint}`);
+    if (out.verbose && error.cause instanceof Error)
+      out.error(error.cause.stack ?? String(error.cause));
+    if (out.json) {
+      out.result(
+        {
+          error: {
+            exitCode: error.exitCode,
+            message: error.message,
+            hint: error.hint ?? null,
+            ...error.details,
+          },
+        },
+        () => '',
+      );
+    }
+    return error.exitCode;
+  }
+  const err = error as Error;
+  out.error(`cos-db: internal error: ${err?.message ?? String(error)}`);
+  out.error(
+    out.verbose ? (err?.stack ?? '') : '  rerun with --verbose for the stack trace, and report it',
+  );
+  return ExitCode.internal;
+}
+
+function isCommanderError(error: unknown): error is CommanderError {
+  return (
+    error instanceof Error &&
+    typeof (error as CommanderError).code === 'string' &&
+    (error as CommanderError).code.startsWith('commander.')
+  );
+}
+
+/** The one error boundary: runs a command line and returns its exit code. Never exits itself. */
+export async function main(
+  argv: string[],
+  env: Record<string, string | undefined> = process.env,
+  cwd: string = process.cwd(),
+): Promise<number> {
+  let out: Output | undefined;
+  const dispatch = async (invocation: Invocation): Promise<void> => {
+    out = await outputFor(argv, env);
+    const { loadSettings } = await import('./settings.js');
+    const settings = loadSettings(invocation.globals, env, cwd);
+    const load = HANDLERS[invocation.command];
+    if (!load) throw new Error(`no handler for ${invocation.command}`);
+    const { handler } = await load();
+    await handler({ settings, out, invocation });
+  };
+  const program = buildProgram(dispatch, version());
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (text) => process.stdout.write(text),
+    writeErr: (text) => process.stderr.write(text),
+  });
+
+  const onSigint = () => {
+    process.stderr.write('cos-db: interrupted; rolling back and releasing locks\n');
+    void runInterruptCleanups().finally(() => process.exit(ExitCode.interrupted));
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    await program.parseAsync(argv);
+    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+  } catch (error) {
+    if (isCommanderError(error)) {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
+        return ExitCode.ok;
+      }
+      return ExitCode.usage;
+    }
+    return report(out ?? (await outputFor(argv, env)), error);
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

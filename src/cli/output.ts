@@ -1,0 +1,120 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import type CliTable from 'cli-table3';
+import { createRequire } from 'node:module';
+
+const Table = createRequire(import.meta.url)('cli-table3') as typeof CliTable;
+
+export type OutputOptions = {
+  json: boolean;
+  quiet: boolean;
+  color: boolean;
+  verbose: boolean;
+};
+
+export type Progress = { update(text: string): void; stop(): void };
+
+type Stream = { write(chunk: string): boolean; isTTY?: boolean };
+
+/**
+ * The one place where human and machine output part ways. With --json, stdout carries exactly
+ * one JSON document; notices, warnings and progress always go to stderr.
+ */
+export class Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  readonly style: ChalkInstance;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+
+  constructor(
+    options: OutputOptions,
+    private readonly stdout: Stream = process.stdout,
+    private readonly stderr: Stream = process.stderr,
+  ) {
+    this.json = options.json;
+    this.quiet = options.quiet;
+    this.verbose = options.verbose;
+    this.stdoutIsTTY = Boolean(stdout.isTTY);
+    this.stderrIsTTY = Boolean(stderr.isTTY);
+    this.style = new Chalk({ level: options.color && this.stdoutIsTTY ? 1 : 0 });
+  }
+
+  /** The command's result: JSON with --json, else the human rendering. */
+  result(data: unknown, human: () => string): void {
+    if (this.json) {
+      this.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      return;
+    }
+    const text = human();
+    if (text !== '') this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Raw bytes for stdout (markdown content, exports): no newline added. */
+  raw(text: string | Uint8Array): void {
+    (this.stdout as unknown as { write(chunk: string | Uint8Array): boolean }).write(text);
+  }
+
+  info(message: string): void {
+    if (!this.quiet) this.stderr.write(`${message}\n`);
+  }
+
+  warn(message: string): void {
+    this.stderr.write(`warning: ${message}\n`);
+  }
+
+  error(message: string): void {
+    this.stderr.write(`${message}\n`);
+  }
+
+  table(head: string[], rows: Array<Array<string | number | null | undefined>>): string {
+    if (rows.length === 0) return this.style.dim('(none)');
+    const table = new Table({
+      head: head.map((h) => this.style.bold(h)),
+      style: { head: [], border: [] },
+      ...(this.stdoutIsTTY
+        ? {}
+        : {
+            chars: {
+              top: '',
+              'top-mid': '',
+              'top-left': '',
+              'top-right': '',
+              bottom: '',
+              'bottom-mid': '',
+              'bottom-left': '',
+              'bottom-right': '',
+              left: '',
+              'left-mid': '',
+              mid: '',
+              'mid-mid': '',
+              right: '',
+              'right-mid': '',
+              middle: '  ',
+            },
+          }),
+    });
+    for (const row of rows)
+      table.push(row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))));
+    return this.stdoutIsTTY
+      ? table.toString()
+      : table
+          .toString()
+          .split('\n')
+          .map((l) => l.trimEnd().replace(/^ /, ''))
+          .join('\n');
+  }
+
+  /** A spinner on stderr when stderr is a terminal; otherwise silent. */
+  async progress(text: string): Promise<Progress> {
+    if (!this.stderrIsTTY || this.quiet) return { update() {}, stop() {} };
+    const { default: ora } = await import('ora');
+    const spinner = ora({ text, stream: process.stderr }).start();
+    return {
+      update: (next) => {
+        spinner.text = next;
+      },
+      stop: () => spinner.stop(),
+    };
+  }
+}

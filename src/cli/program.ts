@@ -1,0 +1,75 @@
+import type * as Commander from 'commander';
+import type { Command as CommandType } from 'commander';
+import { createRequire } from 'node:module';
+import { ENV_NAMES } from '../config/envs.js';
+import { EXIT_CODE_HELP } from '../errors.js';
+import type { GlobalOptions } from './settings.js';
+
+// commander is CommonJS: require() skips the ESM interop pass and halves its load time.
+const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
+
+export type Invocation = {
+  /** The command path, e.g. "migrate status". */
+  command: string;
+  args: string[];
+  options: Record<string, unknown>;
+  globals: GlobalOptions;
+};
+
+export type Dispatch = (invocation: Invocation) => Promise<void>;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/**
+ * The whole command surface, declared without importing any command's implementation: a
+ * command's module is loaded only when it runs, so `--help` and `env` stay fast.
+ */
+export function buildProgram(dispatch: Dispatch, version: string): CommandType {
+  const program = new Command('cos-db')
+    .description('Admin tool for the COS L4 canonical store (PostgreSQL)')
+    .version(version, '-V, --version')
+    .addOption(
+      new Option('-e, --env <name>', 'environment (else COS_ENV, else dev)').choices(ENV_NAMES),
+    )
+    .option('--url <url>', 'connection URL for the selected env (postgres://… or pglite:<dir>)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('-y, --yes', 'confirm destructive work (required on prod)')
+    .option('-q, --quiet', 'print nothing but results and errors')
+    .option('--no-color', 'no colour (also when NO_COLOR is set or stdout is not a terminal)')
+    .option('--verbose', 'show stack traces and SQL on errors')
+    .option(
+      '--lock-timeout <seconds>',
+      'how long to wait for a lock held by another run',
+      undefined,
+    )
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', `\n${EXIT_CODE_HELP}`);
+
+  const run =
+    (name: string) =>
+    async (...received: unknown[]): Promise<void> => {
+      const command = received[received.length - 1] as CommandType;
+      const args = (received.slice(0, -2) as Array<string | string[] | undefined>)
+        .flat()
+        .filter((a): a is string => a !== undefined);
+      await dispatch({ command: name, args, options: command.opts(), globals: program.opts() });
+    };
+
+  program
+    .command('env')
+    .description('every environment: target (password masked), engine, source, reachable?')
+    .option('--no-check', 'do not probe whether servers are reachable')
+    .action(run('env'));
+
+  program
+    .command('ping')
+    .description('connect and report the server version and round-trip time')
+    .option('--wait <seconds>', 'retry with backoff until the server answers or time is up')
+    .action(run('ping'));
+
+  return program;
+}
+
+export { collect };

@@ -1,0 +1,129 @@
+import type { Knex } from 'knex';
+import { existsSync, readdirSync } from 'node:fs';
+import type { EmbeddedTarget, ServerTarget, Target } from '../config/resolveTargets.js';
+import { connectionError } from '../errors.js';
+import { onInterrupt } from '../interrupt.js';
+import { connectionFailure } from './connectionFailure.js';
+import { acquireLockFile, type LockHolder } from './lockFile.js';
+import { copyPgliteTemplate } from './pgliteTemplate.js';
+
+export type DatabaseOptions = {
+  /** How long to wait for another process holding the embedded store's lock file. */
+  lockTimeoutMs: number;
+  /** What the lock file says about the holder. */
+  command: string;
+  /** Called with one-line notices meant for stderr. */
+  notice?: (message: string) => void;
+  /** Pool size for a server; the embedded engine always has one connection. */
+  poolMax?: number;
+  connectTimeoutMs?: number;
+};
+
+/** Knex logs connection failures itself, stack and all; cos-db reports them once, its own way. */
+const quietLog = { warn() {}, error() {}, debug() {}, deprecate() {} };
+
+export type Database = {
+  knex: Knex;
+  target: Target;
+  engine: 'postgres' | 'embedded';
+};
+
+async function openServer(target: ServerTarget, options: DatabaseOptions): Promise<Knex> {
+  const { default: knex } = await import('knex');
+  const db = knex({
+    client: 'pg',
+    connection: {
+      connectionString: target.url,
+      application_name: `cos-db ${options.command}`.slice(0, 63),
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+    },
+    pool: { min: 0, max: options.poolMax ?? 4 },
+    acquireConnectionTimeout: options.connectTimeoutMs ?? 10_000,
+    log: quietLog,
+  });
+  try {
+    await db.raw('select 1');
+  } catch (error) {
+    await db.destroy();
+    throw connectionFailure(target, error);
+  }
+  return db;
+}
+
+function isEmptyDir(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0;
+}
+
+async function openEmbedded(target: EmbeddedTarget): Promise<Knex> {
+  const [{ default: knex }, { PGlite }, { PgliteClient }] = await Promise.all([
+    import('knex'),
+    import('@electric-sql/pglite'),
+    import('./pgliteClient.js'),
+  ]);
+  if (isEmptyDir(target.dataDir)) copyPgliteTemplate(target.dataDir);
+  let pglite: InstanceType<typeof PGlite>;
+  try {
+    pglite = new PGlite(target.dataDir, {
+      // int8 as a string, as node-postgres returns it, so results do not depend on the engine.
+      parsers: { 20: (value: string) => value },
+    });
+    await pglite.waitReady;
+  } catch (error) {
+    throw connectionError(
+      `cannot open the embedded store at ${target.dataDir}: ${(error as Error).message}`,
+      {
+        hint: 'the directory may be damaged or from another PGlite version; move it aside to start afresh',
+        cause: error,
+      },
+    );
+  }
+  return knex({
+    client: PgliteClient as unknown as typeof Knex.Client,
+    connection: () => ({ pglite }) as object,
+    log: quietLog,
+  } as Knex.Config);
+}
+
+/**
+ * Opens the target's database, runs fn, and always closes it again. For the embedded engine it
+ * holds the store's lock file for the whole run. Ctrl-C closes the connection, so the server
+ * rolls back whatever was in flight.
+ */
+export async function withDatabase<T>(
+  target: Target,
+  options: DatabaseOptions,
+  fn: (db: Database) => Promise<T>,
+): Promise<T> {
+  let release: (() => void) | undefined;
+  if (target.engine === 'embedded') {
+    if (!target.explicit) {
+      options.notice?.(
+        `using the embedded store at ${target.dataDir} (nothing configured for ${target.env}; set COS_${target.env.toUpperCase()}_DATABASE_URL to use a server)`,
+      );
+    }
+    release = await acquireLockFile(`${target.dataDir}.lock`, {
+      timeoutMs: options.lockTimeoutMs,
+      command: options.command,
+      onWait: (holder: LockHolder) =>
+        options.notice?.(`waiting for pid ${holder.pid} (${holder.command}) to release the store`),
+    });
+  }
+  const releaseLock = release;
+  let knex: Knex | undefined;
+  const unregister = onInterrupt(async () => {
+    await knex?.destroy();
+    releaseLock?.();
+  });
+  try {
+    knex =
+      target.engine === 'embedded' ? await openEmbedded(target) : await openServer(target, options);
+    return await fn({ knex, target, engine: target.engine });
+  } finally {
+    unregister();
+    try {
+      await knex?.destroy();
+    } finally {
+      releaseLock?.();
+    }
+  }
+}
