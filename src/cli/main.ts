@@ -12,6 +12,15 @@ import { buildProgram, type Invocation } from './program.js';
 const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   env: () => import('./commands/env.js'),
   ping: () => import('./commands/ping.js'),
+  migrate: () => import('./commands/migrate.js'),
+  'migrate status': () => import('./commands/migrate.js'),
+  'migrate rollback': () => import('./commands/migrate.js'),
+  'migrate make': () => import('./commands/migrate.js'),
+  'migrate unlock': () => import('./commands/migrate.js'),
+  'schema create': () => import('./commands/schema.js'),
+  'schema list': () => import('./commands/schema.js'),
+  'schema drop': () => import('./commands/schema.js'),
+  'seed run': () => import('./commands/seed.js'),
 };
 
 function version(): string {

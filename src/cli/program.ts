@@ -69,6 +69,69 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .option('--wait <seconds>', 'retry with backoff until the server answers or time is up')
     .action(run('ping'));
 
+  // `migrate` itself has no options: commander would let a parent's --module or --to swallow the
+  // same option given to `migrate rollback`. Applying is the default subcommand instead.
+  const migrate = program.command('migrate').description('apply, inspect and roll back migrations');
+  migrate
+    .command('up', { isDefault: true })
+    .description('apply pending migrations, core then every module (the default)')
+    .option('--to <name>', 'apply up to and including this migration')
+    .option(
+      '--dry-run',
+      'run pending transactional migrations in a transaction, print their SQL, roll back',
+    )
+    .option('--module <module>', 'only this module')
+    .action(run('migrate'));
+  migrate
+    .command('status')
+    .description('each migration: applied, pending, missing or edited since applied')
+    .option('--check', 'exit 6 when anything is pending, missing or edited')
+    .option('--module <module>', 'only this module')
+    .action(run('migrate status'));
+  migrate
+    .command('rollback')
+    .description('undo the last batch (or --step N, --all, --to NAME); prod needs --yes')
+    .option('--step <n>', 'undo the last N migrations')
+    .option('--all', 'undo every migration')
+    .option('--to <name>', 'undo every migration applied after NAME')
+    .option('--module <module>', "roll back this module's migrations instead of the core's")
+    .action(run('migrate rollback'));
+  migrate
+    .command('make <name>')
+    .description('write a new TypeScript migration from the template')
+    .option('--module <module>', 'under migrations/<module>/')
+    .action(run('migrate make'));
+  migrate
+    .command('unlock')
+    .description("clear a stale knex_migrations_lock, and name whoever holds cos-db's lock")
+    .option('--module <module>', 'only this module')
+    .action(run('migrate unlock'));
+
+  const schema = program.command('schema').description('one PostgreSQL schema per module');
+  schema
+    .command('create <module>')
+    .description('create the schema, register it, give it its own migration history and folder')
+    .option('--description <text>', 'what the module is for')
+    .action(run('schema create'));
+  schema
+    .command('list')
+    .description('modules with their tables and migration status')
+    .action(run('schema list'));
+  schema
+    .command('drop <module>')
+    .description(
+      'drop the schema (refuses while it holds tables unless --cascade); prod needs --yes',
+    )
+    .option('--cascade', 'drop its tables too')
+    .action(run('schema drop'));
+
+  const seed = program.command('seed').description('development seed data');
+  seed
+    .command('run')
+    .description('run the seeds in seeds/ (prod needs --yes)')
+    .option('--specific <file>', 'run only this seed file')
+    .action(run('seed run'));
+
   return program;
 }
 

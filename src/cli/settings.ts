@@ -1,4 +1,6 @@
 import { userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import { packageRoot } from '../packageRoot.js';
 import { ENV_NAMES, isEnvName, type EnvName } from '../config/envs.js';
 import { resolveTargets, type Target } from '../config/resolveTargets.js';
 import { usageError } from '../errors.js';
@@ -24,6 +26,9 @@ export type Settings = {
   lockTimeoutMs: number;
   actor: string;
   signingKeyPath: string | undefined;
+  /** Core migrations here, each module's in a subfolder. */
+  migrationsDir: string;
+  seedsDir: string;
   cwd: string;
 };
 
@@ -79,7 +84,15 @@ export function loadSettings(
     yes: options.yes ?? false,
     lockTimeoutMs: lockSeconds * 1000,
     actor: processEnv.COS_ACTOR || osUser(),
-    signingKeyPath: processEnv.COS_SIGNING_KEY || undefined,
+    signingKeyPath: processEnv.COS_SIGNING_KEY
+      ? resolve(cwd, processEnv.COS_SIGNING_KEY)
+      : undefined,
+    migrationsDir: processEnv.COS_MIGRATIONS_DIR
+      ? resolve(cwd, processEnv.COS_MIGRATIONS_DIR)
+      : join(packageRoot(), 'migrations'),
+    seedsDir: processEnv.COS_SEEDS_DIR
+      ? resolve(cwd, processEnv.COS_SEEDS_DIR)
+      : join(packageRoot(), 'seeds'),
     cwd,
   };
 }

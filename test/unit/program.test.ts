@@ -55,3 +55,34 @@ describe('help cache', () => {
     expect(readFileSync(join(root, HELP_CACHE), 'utf8')).toBe(renderTopHelp(version));
   });
 });
+
+describe('migrate subcommands own their options', () => {
+  const cases: Array<[string[], Partial<Invocation>]> = [
+    [['migrate'], { command: 'migrate', options: {} }],
+    [
+      ['migrate', '--to', 'x', '--dry-run'],
+      { command: 'migrate', options: { to: 'x', dryRun: true } },
+    ],
+    [
+      ['migrate', 'rollback', '--module', 'm', '--step', '2'],
+      { command: 'migrate rollback', options: { module: 'm', step: '2' } },
+    ],
+    [
+      ['migrate', 'status', '--check', '--json'],
+      { command: 'migrate status', options: { check: true }, globals: { json: true, color: true } },
+    ],
+    [
+      ['migrate', 'make', 'add_x', '--module', 'm'],
+      { command: 'migrate make', args: ['add_x'], options: { module: 'm' } },
+    ],
+    [
+      ['schema', 'drop', 'm', '--cascade'],
+      { command: 'schema drop', args: ['m'], options: { cascade: true } },
+    ],
+  ];
+  for (const [argv, expected] of cases) {
+    it(argv.join(' '), async () => {
+      expect(await parse(argv)).toMatchObject(expected);
+    });
+  }
+});

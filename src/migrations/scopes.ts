@@ -1,0 +1,58 @@
+import type { Knex } from 'knex';
+import { join } from 'node:path';
+import { notFoundError } from '../errors.js';
+import { validateModuleName } from '../schemas/moduleName.js';
+import type { HistoryScope } from './historyTables.js';
+
+export type ModuleRow = { name: string; description: string; createdAt: string; createdBy: string };
+
+export function coreScope(migrationsDir: string): HistoryScope {
+  return { module: null, schema: 'public', dir: migrationsDir };
+}
+
+export function moduleScope(migrationsDir: string, module: string): HistoryScope {
+  return { module, schema: module, dir: join(migrationsDir, module) };
+}
+
+export function scopeLabel(scope: HistoryScope): string {
+  return scope.module ?? 'core';
+}
+
+export async function coreInstalled(knex: Knex): Promise<boolean> {
+  const rows = (
+    await knex.raw<{ rows: Array<{ t: string | null }> }>("select to_regclass('cc.modules') as t")
+  ).rows;
+  return Boolean(rows[0]?.t);
+}
+
+/** Modules registered in cc.modules; none before the core schema exists. */
+export async function registeredModules(knex: Knex): Promise<ModuleRow[]> {
+  if (!(await coreInstalled(knex))) return [];
+  const rows = (
+    await knex.raw<{
+      rows: Array<{ name: string; description: string; created_at: Date; created_by: string }>;
+    }>('select name, description, created_at, created_by from cc.modules order by name')
+  ).rows;
+  return rows.map((r) => ({
+    name: r.name,
+    description: r.description,
+    createdAt: new Date(r.created_at).toISOString(),
+    createdBy: r.created_by,
+  }));
+}
+
+/** One module's scope; the module must be registered. */
+export async function requireModuleScope(
+  knex: Knex,
+  migrationsDir: string,
+  module: string,
+): Promise<HistoryScope> {
+  validateModuleName(module);
+  const modules = await registeredModules(knex);
+  if (!modules.some((m) => m.name === module)) {
+    throw notFoundError(`module "${module}" does not exist in this database`, {
+      hint: `create it with \`cos-db schema create ${module}\`, or see \`cos-db schema list\``,
+    });
+  }
+  return moduleScope(migrationsDir, module);
+}

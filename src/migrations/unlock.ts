@@ -1,0 +1,35 @@
+import type { Database } from '../db/withDatabase.js';
+import { advisoryLockHolders, type LockHolder } from './advisoryLock.js';
+import { clearKnexLock, type HistoryScope } from './historyTables.js';
+import { lockName } from './runMigrations.js';
+import { coreScope, registeredModules, moduleScope } from './scopes.js';
+
+export type UnlockReport = {
+  schema: string;
+  /** Knex's lock row was set and is now cleared. Knex records no owner for it. */
+  clearedKnexLock: boolean;
+  /** Live sessions holding cos-db's advisory lock: not touched, only named. */
+  advisoryHolders: LockHolder[];
+};
+
+/** Clears stale knex_migrations_lock rows and names whoever holds cos-db's own migration locks. */
+export async function unlock(
+  db: Database,
+  migrationsDir: string,
+  module?: string,
+): Promise<UnlockReport[]> {
+  const scopes: HistoryScope[] = module
+    ? [moduleScope(migrationsDir, module)]
+    : [
+        coreScope(migrationsDir),
+        ...(await registeredModules(db.knex)).map((m) => moduleScope(migrationsDir, m.name)),
+      ];
+  const reports: UnlockReport[] = [];
+  for (const scope of scopes) {
+    const advisoryHolders =
+      db.engine === 'postgres' ? await advisoryLockHolders(db.knex, lockName(scope)) : [];
+    const clearedKnexLock = await clearKnexLock(db.knex, scope);
+    reports.push({ schema: scope.schema, clearedKnexLock, advisoryHolders });
+  }
+  return reports;
+}
