@@ -21,6 +21,8 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'schema list': () => import('./commands/schema.js'),
   'schema drop': () => import('./commands/schema.js'),
   'seed run': () => import('./commands/seed.js'),
+  verify: () => import('./commands/verify.js'),
+  keygen: () => import('./commands/keygen.js'),
 };
 
 function version(): string {

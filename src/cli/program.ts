@@ -132,6 +132,29 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .option('--specific <file>', 'run only this seed file')
     .action(run('seed run'));
 
+  program
+    .command('verify')
+    .description(
+      'recompute every hash chain, check positions and guards; exit 4 if anything is wrong',
+    )
+    .option('--chain <name>', 'only this chain')
+    .option('--checkpoint <file>', 'also prove every chain still extends this signed checkpoint')
+    .option(
+      '--write-checkpoint <file>',
+      'sign the verified heads into a checkpoint file (keep it outside the database)',
+    )
+    .option(
+      '--key <file>',
+      'Ed25519 key: private to sign, public or private to check (else COS_SIGNING_KEY)',
+    )
+    .action(run('verify'));
+  program
+    .command('keygen')
+    .description('write a new Ed25519 key pair for signing checkpoints')
+    .option('--out <file>', 'private key path (public key beside it, .pub)', undefined)
+    .option('--force', 'overwrite an existing key')
+    .action(run('keygen'));
+
   return program;
 }
 

@@ -10,12 +10,15 @@ import { resolveTargets, type Target } from '../config/resolveTargets.js';
 export async function knexConfigs(input: {
   cwd: string;
   processEnv: Record<string, string | undefined>;
+  /** The core's folder, or a module's (with schemaName). */
   migrationsDir: string;
+  schemaName?: string | undefined;
 }): Promise<Record<EnvName, Knex.Config>> {
   const targets = resolveTargets({ cwd: input.cwd, processEnv: input.processEnv });
   const migrations = {
     directory: input.migrationsDir,
     tableName: 'knex_migrations',
+    ...(input.schemaName ? { schemaName: input.schemaName } : {}),
     extension: 'ts',
     loadExtensions: ['.ts', '.mts', '.js', '.mjs', '.cjs'],
   };

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
 import { validateModuleName } from '../schemas/moduleName.js';
+import { coreMigrationsDir } from './scopes.js';
 
 const TEMPLATE = `import type { Knex } from 'knex';
 
@@ -42,7 +43,7 @@ export function makeMigration(
     throw usageError(`"${name}" is not a usable migration name`, {
       hint: 'e.g. cos-db migrate make add_runs_table',
     });
-  const dir = module ? join(migrationsDir, validateModuleName(module)) : migrationsDir;
+  const dir = module ? join(migrationsDir, validateModuleName(module)) : coreMigrationsDir();
   mkdirSync(dir, { recursive: true });
   let stamp = timestamp(now);
   let path = join(dir, `${stamp}_${slug}.ts`);

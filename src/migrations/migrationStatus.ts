@@ -71,7 +71,7 @@ export async function migrationStatus(
   const scopes: HistoryScope[] = module
     ? [await requireModuleScope(knex, migrationsDir, module)]
     : [
-        coreScope(migrationsDir),
+        coreScope(),
         ...(await registeredModules(knex)).map((m) => moduleScope(migrationsDir, m.name)),
       ];
   const statuses: ScopeStatus[] = [];

@@ -39,7 +39,7 @@ export async function rollback(db: Database, options: RollbackOptions): Promise<
   const { knex } = db;
   const scope = options.module
     ? await requireModuleScope(knex, options.migrationsDir, options.module)
-    : coreScope(options.migrationsDir);
+    : coreScope();
   return withAdvisoryLock(db, lockName(scope), options.lockTimeoutMs, async () => {
     const applied = await readApplied(knex, scope);
     let targets = [...applied].reverse();

@@ -280,7 +280,7 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
     scopes.push(await migrateScope(db, scope, options, options.to));
     return { dryRun, scopes };
   }
-  const core = coreScope(options.migrationsDir);
+  const core = coreScope();
   if (options.to) {
     // --to names one migration: run only the schema it belongs to, up to it.
     const candidates = [

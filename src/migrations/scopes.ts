@@ -1,13 +1,22 @@
 import type { Knex } from 'knex';
 import { join } from 'node:path';
+import { packageRoot } from '../packageRoot.js';
 import { notFoundError } from '../errors.js';
 import { validateModuleName } from '../schemas/moduleName.js';
 import type { HistoryScope } from './historyTables.js';
 
 export type ModuleRow = { name: string; description: string; createdAt: string; createdBy: string };
 
-export function coreScope(migrationsDir: string): HistoryScope {
-  return { module: null, schema: 'public', dir: migrationsDir };
+/**
+ * The core's migrations are part of cos-db and always come from its own migrations/ folder
+ * (they import its helpers); COS_MIGRATIONS_DIR only says where modules' folders are.
+ */
+export function coreMigrationsDir(): string {
+  return join(packageRoot(), 'migrations');
+}
+
+export function coreScope(): HistoryScope {
+  return { module: null, schema: 'public', dir: coreMigrationsDir() };
 }
 
 export function moduleScope(migrationsDir: string, module: string): HistoryScope {

@@ -21,7 +21,7 @@ export async function unlock(
   const scopes: HistoryScope[] = module
     ? [moduleScope(migrationsDir, module)]
     : [
-        coreScope(migrationsDir),
+        coreScope(),
         ...(await registeredModules(db.knex)).map((m) => moduleScope(migrationsDir, m.name)),
       ];
   const reports: UnlockReport[] = [];

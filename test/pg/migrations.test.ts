@@ -83,7 +83,7 @@ describe('migrate (real PostgreSQL)', () => {
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
-    expect(out).toContain('Found 1 Completed Migration');
+    expect(out).toContain('Found 2 Completed Migration');
     expect(out).toContain('20261129000000_core_schema.ts');
     expect(out).toContain('No Pending Migration');
   });
@@ -134,8 +134,9 @@ describe('migrate (real PostgreSQL)', () => {
     expect(await sql(db.url, 'select name from planner.knex_migrations')).toEqual([
       { name: '20261201000000_plans.ts' },
     ]);
-    expect(await sql(db.url, 'select name from public.knex_migrations')).toEqual([
+    expect(await sql(db.url, 'select name from public.knex_migrations order by id')).toEqual([
       { name: '20261129000000_core_schema.ts' },
+      { name: '20261129000100_ledger.ts' },
     ]);
   });
 

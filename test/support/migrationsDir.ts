@@ -1,14 +1,14 @@
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const CORE_MIGRATIONS = fileURLToPath(new URL('../../migrations', import.meta.url));
 
-/** A scratch migrations folder holding a copy of the core migrations. */
+/** A scratch folder for modules' migrations (the core's always come from the package). */
 export function scratchMigrations(): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'cos-db-mig-')), 'migrations');
-  cpSync(CORE_MIGRATIONS, dir, { recursive: true });
+  mkdirSync(dir);
   return dir;
 }
 

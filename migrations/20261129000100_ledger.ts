@@ -1,0 +1,44 @@
+import type { Knex } from 'knex';
+import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from '../src/integrity/ledgerTable.js';
+
+/**
+ * The ledger's foundations: the guard function every ledger table's triggers call, the registry
+ * of ledger tables that `cos-db verify` walks (itself append-only), and the store's identity,
+ * which signed checkpoints name so a checkpoint cannot be checked against another database.
+ */
+export async function up(knex: Knex): Promise<void> {
+  await knex.raw(`
+    create function cc.ledger_guard() returns trigger language plpgsql as $$
+    begin
+      raise exception 'cos-db: %.% is append-only; % is not allowed', tg_table_schema, tg_table_name, tg_op
+        using errcode = 'insufficient_privilege',
+              hint = 'ledger rows are never changed or removed; archive a new version instead';
+    end $$;
+
+    create table cc.ledger_tables (
+      table_name text primary key,
+      registered_at timestamptz not null default now()
+    );
+    create table cc.store_identity (
+      origin uuid primary key default gen_random_uuid(),
+      created_at timestamptz not null default now()
+    );
+    insert into cc.store_identity default values;
+  `);
+  for (const table of ['cc.ledger_tables', 'cc.store_identity']) {
+    await knex.raw(`
+      create trigger ${GUARD_ROW_TRIGGER} before update or delete on ${table}
+        for each row execute function cc.ledger_guard();
+      create trigger ${GUARD_TRUNCATE_TRIGGER} before truncate on ${table}
+        for each statement execute function cc.ledger_guard();
+      alter table ${table} enable always trigger ${GUARD_ROW_TRIGGER};
+      alter table ${table} enable always trigger ${GUARD_TRUNCATE_TRIGGER};
+    `);
+  }
+}
+
+export async function down(knex: Knex): Promise<void> {
+  await knex.raw(
+    'drop table cc.store_identity; drop table cc.ledger_tables; drop function cc.ledger_guard();',
+  );
+}

@@ -1,0 +1,107 @@
+import {
+  checkCheckpoint,
+  loadPrivateKey,
+  loadPublicKey,
+  makeCheckpoint,
+  readCheckpointFile,
+  writeCheckpointFile,
+  type CheckpointCheck,
+} from '../../integrity/checkpoint.js';
+import { verifyLedger } from '../../integrity/verify.js';
+import { ExitCode, integrityError, usageError } from '../../errors.js';
+import type { Handler } from '../context.js';
+import { withDb } from '../withDb.js';
+
+export const handler: Handler = async (context) => {
+  const { settings, out, invocation } = context;
+  const o = invocation.options as {
+    chain?: string;
+    checkpoint?: string;
+    writeCheckpoint?: string;
+    key?: string;
+  };
+  const keyPath = o.key ?? settings.signingKeyPath;
+  // Read inputs before touching the database, so a bad file changes nothing and costs nothing.
+  const checkpoint = o.checkpoint ? readCheckpointFile(o.checkpoint) : undefined;
+  const trusted = checkpoint && keyPath ? loadPublicKey(keyPath) : undefined;
+  if (o.writeCheckpoint && !keyPath)
+    throw usageError('--write-checkpoint needs a signing key: --key FILE or COS_SIGNING_KEY', {
+      hint: 'make one with `cos-db keygen`',
+    });
+  const signingKey = o.writeCheckpoint && keyPath ? loadPrivateKey(keyPath) : undefined;
+  if (checkpoint && !trusted)
+    out.warn(
+      'no --key or COS_SIGNING_KEY: the signature is checked against the public key inside the checkpoint, which proves integrity but not who signed it',
+    );
+
+  const progress = await out.progress('verifying…');
+  const result = await withDb(context, async (db) => {
+    const report = await verifyLedger(db.knex, {
+      chain: o.chain,
+      onProgress: (n) => progress.update(`verified ${n.toLocaleString('en-US')} rows`),
+    });
+    progress.stop();
+    let check: CheckpointCheck | undefined;
+    if (checkpoint) check = await checkCheckpoint(db.knex, checkpoint, trusted);
+    let written: string | undefined;
+    if (o.writeCheckpoint && signingKey) {
+      if (!report.ok)
+        throw integrityError(
+          'the store did not verify; refusing to sign a checkpoint of a broken history',
+        );
+      writeCheckpointFile(o.writeCheckpoint, await makeCheckpoint(db.knex, report, signingKey));
+      written = o.writeCheckpoint;
+    }
+    return {
+      ...report,
+      ok: report.ok && (check?.ok ?? true),
+      checkpoint: check ?? null,
+      checkpointWritten: written ?? null,
+    };
+  });
+
+  out.result(result, () => {
+    const s = out.style;
+    const lines = [
+      out.table(
+        ['table', 'chain', 'size', 'head', 'status', 'problem'],
+        result.chains.map((c) => [
+          c.table,
+          c.chain,
+          c.size,
+          c.head ? c.head.slice(0, 16) : '',
+          c.status === 'intact' ? s.green('intact') : s.red('BROKEN'),
+          c.problem
+            ? `${c.problem.position ? `at ${c.problem.position}: ` : ''}${c.problem.kind} — ${c.problem.detail}`
+            : '',
+        ]),
+      ),
+    ];
+    for (const t of result.tables)
+      if (t.guards !== 'ok') lines.push(s.red(`${t.table}: ${t.guards}`));
+    if (result.checkpoint) {
+      for (const c of result.checkpoint.chains) {
+        lines.push(
+          `checkpoint ${result.checkpoint.createdAt}: ${c.table} ${c.chain} at ${c.size}: ${c.status === 'extends' ? s.green('still extends it') : s.red(c.status === 'truncated' ? 'TRUNCATED: the row is gone' : 'REWRITTEN: the row has another hash')}`,
+        );
+      }
+    }
+    if (result.checkpointWritten) lines.push(`wrote checkpoint ${result.checkpointWritten}`);
+    lines.push(
+      result.ok
+        ? `${result.rows.toLocaleString('en-US')} rows in ${result.chains.length} chains: intact`
+        : s.red('integrity check FAILED'),
+    );
+    return lines.join('\n');
+  });
+  if (!result.ok) {
+    const bad = [
+      ...result.chains.filter((c) => c.status === 'broken').map((c) => `${c.table}/${c.chain}`),
+      ...(result.checkpoint?.chains
+        .filter((c) => c.status !== 'extends')
+        .map((c) => `${c.table}/${c.chain} (checkpoint)`) ?? []),
+    ];
+    out.error(`cos-db: integrity check failed: ${bad.join(', ') || 'guard triggers'}`);
+    process.exitCode = ExitCode.integrity;
+  }
+};

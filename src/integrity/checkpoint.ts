@@ -1,0 +1,209 @@
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  verify as verifySignature,
+  type KeyObject,
+} from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Knex } from 'knex';
+import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
+import { canonicalJson } from './canonicalJson.js';
+import { qualified } from './contentColumns.js';
+import { splitTable, storeOrigin, type VerifyReport } from './verify.js';
+
+export const CHECKPOINT_FORMAT = 'cos-db-checkpoint/1';
+
+export type CheckpointBody = {
+  format: typeof CHECKPOINT_FORMAT;
+  origin: string;
+  database: string;
+  createdAt: string;
+  chains: Array<{ table: string; chain: string; size: number; head: string }>;
+  publicKey: string;
+};
+
+export type Checkpoint = CheckpointBody & { signature: string };
+
+function readKeyFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw usageError(
+      `cannot read the ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        hint: 'make one with `cos-db keygen`, and name it with --key or COS_SIGNING_KEY',
+      },
+    );
+  }
+}
+
+export function loadPrivateKey(path: string): KeyObject {
+  try {
+    const key = createPrivateKey(readKeyFile(path, 'signing key'));
+    if (key.asymmetricKeyType !== 'ed25519')
+      throw new Error(`it is a ${key.asymmetricKeyType} key`);
+    return key;
+  } catch (error) {
+    if (error instanceof CosError) throw error;
+    throw usageError(`${path} is not an Ed25519 private key (${(error as Error).message})`, {
+      hint: 'make one with `cos-db keygen`',
+    });
+  }
+}
+
+/** A public key from a public or a private key file. */
+export function loadPublicKey(path: string): KeyObject {
+  const text = readKeyFile(path, 'key');
+  try {
+    return createPublicKey(text);
+  } catch (error) {
+    throw usageError(`${path} holds no usable key (${(error as Error).message})`);
+  }
+}
+
+export function keygen(path: string, force = false): { privateKey: string; publicKey: string } {
+  const publicPath = `${path}.pub`;
+  if (!force && (existsSync(path) || existsSync(publicPath))) {
+    throw usageError(`${path} already exists; not overwriting a signing key`, {
+      hint: 'choose another path, or --force',
+    });
+  }
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
+  return { privateKey: path, publicKey: publicPath };
+}
+
+/** Signs every chain's size and head, with the store's identity and the time. */
+export async function makeCheckpoint(
+  knex: Knex,
+  report: VerifyReport,
+  key: KeyObject,
+): Promise<Checkpoint> {
+  const origin = report.origin ?? (await storeOrigin(knex));
+  if (!origin)
+    throw new CosError(ExitCode.drift, 'this database has no ledger yet', {
+      hint: 'run `cos-db migrate` first',
+    });
+  const database =
+    (await knex.raw<{ rows: Array<{ d: string }> }>('select current_database() as d')).rows[0]?.d ??
+    '';
+  const body: CheckpointBody = {
+    format: CHECKPOINT_FORMAT,
+    origin,
+    database,
+    createdAt: new Date().toISOString(),
+    chains: report.chains
+      .filter((c) => c.head !== null)
+      .map((c) => ({ table: c.table, chain: c.chain, size: c.size, head: c.head as string })),
+    publicKey: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+  };
+  const signature = sign(null, Buffer.from(canonicalJson(body)), key).toString('base64');
+  return { ...body, signature };
+}
+
+export function writeCheckpointFile(path: string, checkpoint: Checkpoint): void {
+  const partial = `${path}.partial-${process.pid}`;
+  writeFileSync(partial, `${JSON.stringify(checkpoint, null, 2)}\n`);
+  // Rename: a crash never leaves half a checkpoint under the real name.
+  renameSync(partial, path);
+}
+
+export function readCheckpointFile(path: string): Checkpoint {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw usageError(`cannot read checkpoint ${path}: ${(error as NodeJS.ErrnoException).code}`);
+  }
+  let parsed: Checkpoint;
+  try {
+    parsed = JSON.parse(text) as Checkpoint;
+  } catch (error) {
+    throw usageError(`checkpoint ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (
+    parsed?.format !== CHECKPOINT_FORMAT ||
+    !Array.isArray(parsed.chains) ||
+    typeof parsed.signature !== 'string'
+  ) {
+    throw usageError(`${path} is not a cos-db checkpoint (format ${CHECKPOINT_FORMAT})`);
+  }
+  return parsed;
+}
+
+export type CheckpointCheck = {
+  signedBy: 'trusted key' | 'key inside the checkpoint';
+  createdAt: string;
+  chains: Array<{
+    table: string;
+    chain: string;
+    size: number;
+    head: string;
+    status: 'extends' | 'rewritten' | 'truncated';
+  }>;
+  ok: boolean;
+};
+
+/**
+ * Checks the signature, that the checkpoint is this store's, and that each chain still extends
+ * it: the row at the checkpoint's size still has the checkpoint's head hash. A history rewritten
+ * from scratch is consistent in itself but fails here.
+ */
+export async function checkCheckpoint(
+  knex: Knex,
+  checkpoint: Checkpoint,
+  trusted: KeyObject | undefined,
+): Promise<CheckpointCheck> {
+  const { signature, ...body } = checkpoint;
+  let key: KeyObject;
+  try {
+    key = trusted ?? createPublicKey(body.publicKey);
+  } catch {
+    throw integrityError('the checkpoint holds no usable public key');
+  }
+  const valid = verifySignature(
+    null,
+    Buffer.from(canonicalJson(body)),
+    key,
+    Buffer.from(signature, 'base64'),
+  );
+  if (!valid) {
+    throw integrityError(
+      'the checkpoint signature is not valid: the file was altered, or signed by another key',
+      {
+        hint: trusted ? 'check that --key names the key that signed it' : undefined,
+      },
+    );
+  }
+  const origin = await storeOrigin(knex);
+  if (origin !== body.origin) {
+    throw integrityError(
+      `the checkpoint is from another store (origin ${body.origin}, database ${body.database}); this store is ${origin ?? 'not initialised'}`,
+      {
+        hint: 'check it against the database it was written for',
+      },
+    );
+  }
+  const result: CheckpointCheck = {
+    signedBy: trusted ? 'trusted key' : 'key inside the checkpoint',
+    createdAt: body.createdAt,
+    chains: [],
+    ok: true,
+  };
+  for (const c of body.chains) {
+    const rows = (
+      await knex.raw<{ rows: Array<{ hash: string }> }>(
+        `select hash from ${qualified(splitTable(c.table))} where chain = ? and seq = ?`,
+        [c.chain, c.size],
+      )
+    ).rows;
+    const status =
+      rows.length === 0 ? 'truncated' : rows[0]?.hash === c.head ? 'extends' : 'rewritten';
+    if (status !== 'extends') result.ok = false;
+    result.chains.push({ ...c, status });
+  }
+  return result;
+}

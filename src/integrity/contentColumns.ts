@@ -1,0 +1,104 @@
+import type { Knex } from 'knex';
+import { CosError, ExitCode } from '../errors.js';
+
+export const INTEGRITY_COLUMNS = ['chain', 'seq', 'prev_hash', 'hash', 'hash_version'] as const;
+
+export type ContentColumn = {
+  name: string;
+  /** The value as it is hashed: the same whether it came from the writer or from the driver. */
+  normalize: (value: unknown) => unknown;
+  /** pg_type name of the column (or of its elements, for an array). */
+  type: string;
+  /** The full SQL type, for casts: format_type(). */
+  sqlType: string;
+  isArray: boolean;
+};
+
+export type QualifiedTable = { schema: string; table: string };
+
+export function qualified(t: QualifiedTable): string {
+  return `"${t.schema.replace(/"/g, '""')}"."${t.table.replace(/"/g, '""')}"`;
+}
+
+const cache = new Map<string, ContentColumn[]>();
+
+/**
+ * A ledger row's content is every column but the integrity ones, read from the catalog: the
+ * writer and the verifier derive it the same way, so neither can forget a column.
+ */
+export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<ContentColumn[]> {
+  const key = `${t.schema}.${t.table}`;
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const rows = (
+    await knex.raw<{
+      rows: Array<{ name: string; type: string; elem: string | null; sql_type: string }>;
+    }>(
+      `select a.attname as name, t.typname as type, e.typname as elem,
+              format_type(a.atttypid, a.atttypmod) as sql_type
+         from pg_attribute a
+         join pg_type t on t.oid = a.atttypid
+         left join pg_type e on e.oid = t.typelem and t.typcategory = 'A'
+        where a.attrelid = to_regclass(?) and a.attnum > 0 and not a.attisdropped
+        order by a.attnum`,
+      [qualified(t)],
+    )
+  ).rows;
+  if (rows.length === 0)
+    throw new CosError(ExitCode.integrity, `ledger table ${key} does not exist`);
+  const columns = rows
+    .filter((r) => !(INTEGRITY_COLUMNS as readonly string[]).includes(r.name))
+    .map((r) => {
+      const type = r.elem ?? r.type;
+      const scalar = scalarNormalizer(type);
+      const normalize =
+        r.elem === null
+          ? scalar
+          : (value: unknown) =>
+              value === null || value === undefined ? null : (value as unknown[]).map(scalar);
+      return { name: r.name, type, sqlType: r.sql_type, isArray: r.elem !== null, normalize };
+    });
+  cache.set(key, columns);
+  return columns;
+}
+
+const orNull =
+  (fn: (value: unknown) => unknown) =>
+  (value: unknown): unknown =>
+    value === null || value === undefined ? null : fn(value);
+
+/** One normalizer per column type, chosen once per table rather than once per value. */
+function scalarNormalizer(type: string): (value: unknown) => unknown {
+  switch (type) {
+    case 'int2':
+    case 'int4':
+    case 'float4':
+    case 'float8':
+      return orNull(Number);
+    case 'int8':
+    case 'numeric':
+      return orNull(String);
+    case 'bool':
+      return orNull(Boolean);
+    case 'json':
+    case 'jsonb':
+      return orNull((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v));
+    case 'timestamptz':
+    case 'timestamp':
+      return orNull((v) => (v instanceof Date ? v : new Date(v as string | number)).toISOString());
+    case 'bytea':
+      // PostgreSQL's hex input form, so the normalized value can also be inserted as is.
+      return orNull((v) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v)));
+    default:
+      return orNull(String);
+  }
+}
+
+export function contentOf(
+  columns: ContentColumn[],
+  row: Record<string, unknown>,
+): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  for (const column of columns) content[column.name] = column.normalize(row[column.name]);
+  return content;
+}

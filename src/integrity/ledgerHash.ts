@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './canonicalJson.js';
+
+export const HASH_VERSION = 1;
+/** The previous hash of a chain's first row. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** A netstring: the field's length in UTF-8 bytes, a colon, the field, a comma. */
+function framed(field: string): string {
+  return `${Buffer.byteLength(field, 'utf8')}:${field},`;
+}
+
+/**
+ * sha256 over the hash version, the chain, the position, the previous hash and the canonical
+ * JSON of the row's content, each framed with its length in bytes (a netstring) so no two field
+ * lists can produce the same input. One string, one update: verify hashes every row.
+ */
+export function ledgerHash(
+  version: number,
+  chain: string,
+  seq: number | bigint | string,
+  prevHash: string,
+  content: Record<string, unknown>,
+): string {
+  const preimage =
+    framed(String(version)) +
+    framed(chain) +
+    framed(String(seq)) +
+    framed(prevHash) +
+    framed(canonicalJson(content));
+  return createHash('sha256').update(preimage, 'utf8').digest('hex');
+}

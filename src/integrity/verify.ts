@@ -1,0 +1,262 @@
+import type { Knex } from 'knex';
+import { contentColumns, contentOf, qualified, type QualifiedTable } from './contentColumns.js';
+import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
+import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from './ledgerTable.js';
+
+export type ProblemKind =
+  'content-changed' | 'row-missing' | 'hash-mismatch' | 'guard-disabled' | 'table-missing';
+
+export type ChainReport = {
+  table: string;
+  chain: string;
+  size: number;
+  head: string | null;
+  status: 'intact' | 'broken';
+  /** The first thing wrong, at the first bad position. */
+  problem: { position: string | null; kind: ProblemKind; detail: string } | null;
+};
+
+export type TableReport = { table: string; rows: number; guards: 'ok' | string };
+
+export type VerifyReport = {
+  ok: boolean;
+  origin: string | null;
+  rows: number;
+  tables: TableReport[];
+  chains: ChainReport[];
+};
+
+const PAGE = 2000;
+
+export async function ledgerTables(knex: Knex): Promise<string[]> {
+  const exists = (
+    await knex.raw<{ rows: Array<{ t: string | null }> }>(
+      "select to_regclass('cc.ledger_tables') as t",
+    )
+  ).rows[0]?.t;
+  if (!exists) return [];
+  return (
+    await knex.raw<{ rows: Array<{ table_name: string }> }>(
+      'select table_name from cc.ledger_tables order by table_name',
+    )
+  ).rows.map((r) => r.table_name);
+}
+
+export async function storeOrigin(knex: Knex): Promise<string | null> {
+  const exists = (
+    await knex.raw<{ rows: Array<{ t: string | null }> }>(
+      "select to_regclass('cc.store_identity') as t",
+    )
+  ).rows[0]?.t;
+  if (!exists) return null;
+  return (
+    (
+      await knex.raw<{ rows: Array<{ origin: string }> }>(
+        'select origin::text as origin from cc.store_identity limit 1',
+      )
+    ).rows[0]?.origin ?? null
+  );
+}
+
+export function splitTable(name: string): QualifiedTable {
+  const [schema, table] = name.split('.') as [string, string];
+  return { schema, table };
+}
+
+/** Guard triggers present and ENABLE ALWAYS ('A'); else what is wrong. */
+export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<string | null> {
+  const rows = (
+    await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string }> }>(
+      'select tgname, tgenabled from pg_trigger where tgrelid = to_regclass(?) and not tgisinternal',
+      [qualified(t)],
+    )
+  ).rows;
+  const problems: string[] = [];
+  for (const name of [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER]) {
+    const trigger = rows.find((r) => r.tgname === name);
+    if (!trigger) problems.push(`trigger ${name} is missing`);
+    else if (trigger.tgenabled !== 'A') {
+      problems.push(
+        `trigger ${name} is ${trigger.tgenabled === 'D' ? 'disabled' : 'not ENABLE ALWAYS'}`,
+      );
+    }
+  }
+  return problems.length ? problems.join('; ') : null;
+}
+
+type Walk = {
+  chain: string;
+  size: number;
+  expected: bigint;
+  prev: string;
+  head: string | null;
+  problem: ChainReport['problem'];
+};
+
+/**
+ * Recomputes every chain of every ledger table from the database, page by page (keyset, so
+ * memory stays flat on any engine): positions from 1 with no gap, each row's link to the one
+ * before, each row's hash over its content, and the guard triggers.
+ */
+export async function verifyLedger(
+  knex: Knex,
+  options: { chain?: string | undefined; onProgress?: (rows: number) => void } = {},
+): Promise<VerifyReport> {
+  const report: VerifyReport = {
+    ok: true,
+    origin: await storeOrigin(knex),
+    rows: 0,
+    tables: [],
+    chains: [],
+  };
+  for (const name of await ledgerTables(knex)) {
+    const t = splitTable(name);
+    const exists = (
+      await knex.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [
+        qualified(t),
+      ])
+    ).rows[0]?.t;
+    if (!exists) {
+      report.ok = false;
+      report.tables.push({ table: name, rows: 0, guards: 'table is missing' });
+      report.chains.push({
+        table: name,
+        chain: '*',
+        size: 0,
+        head: null,
+        status: 'broken',
+        problem: {
+          position: null,
+          kind: 'table-missing',
+          detail: `registered ledger table ${name} no longer exists`,
+        },
+      });
+      continue;
+    }
+    const guards = await guardProblem(knex, t);
+    const columns = await contentColumns(knex, t);
+    const select = [
+      ...columns.map((c) => `"${c.name}"`),
+      'chain',
+      'seq',
+      'prev_hash',
+      'hash',
+      'hash_version',
+    ].join(', ');
+    let rowsInTable = 0;
+    let walk: Walk | undefined;
+    const chains: ChainReport[] = [];
+    const close = () => {
+      if (!walk) return;
+      chains.push({
+        table: name,
+        chain: walk.chain,
+        size: walk.size,
+        head: walk.head,
+        status: walk.problem ? 'broken' : 'intact',
+        problem: walk.problem,
+      });
+    };
+    type LedgerRow = Record<string, unknown> & {
+      chain: string;
+      seq: string;
+      prev_hash: string;
+      hash: string;
+      hash_version: number;
+    };
+    const fetchPage = async (after: [string, string] | undefined): Promise<LedgerRow[]> => {
+      const where: string[] = [];
+      const bindings: unknown[] = [];
+      if (options.chain !== undefined) {
+        where.push('chain = ?');
+        bindings.push(options.chain);
+      }
+      if (after) {
+        where.push('(chain, seq) > (?, ?::bigint)');
+        bindings.push(after[0], after[1]);
+      }
+      return (
+        await knex.raw<{ rows: LedgerRow[] }>(
+          `select ${select} from ${qualified(t)} ${where.length ? `where ${where.join(' and ')}` : ''} order by chain, seq limit ${PAGE}`,
+          bindings as Knex.RawBinding[],
+        )
+      ).rows;
+    };
+    // The next page is fetched while this one is hashed: the server and Node work at once.
+    let next: Promise<LedgerRow[]> | undefined = fetchPage(undefined);
+    while (next) {
+      const rows: LedgerRow[] = await next;
+      const last = rows[rows.length - 1];
+      next = rows.length === PAGE && last ? fetchPage([last.chain, last.seq]) : undefined;
+      for (const row of rows) {
+        if (!walk || walk.chain !== row.chain) {
+          close();
+          walk = {
+            chain: row.chain,
+            size: 0,
+            expected: 1n,
+            prev: GENESIS_HASH,
+            head: null,
+            problem: null,
+          };
+        }
+        walk.size += 1;
+        walk.head = row.hash;
+        if (!walk.problem) {
+          const seq = BigInt(row.seq);
+          if (seq !== walk.expected) {
+            walk.problem = {
+              position: String(walk.expected),
+              kind: 'row-missing',
+              detail: `position ${walk.expected} is missing (next row found is ${seq})`,
+            };
+          } else if (row.hash_version !== HASH_VERSION) {
+            walk.problem = {
+              position: row.seq,
+              kind: 'hash-mismatch',
+              detail: `unknown hash version ${row.hash_version}`,
+            };
+          } else if (row.prev_hash !== walk.prev) {
+            walk.problem = {
+              position: row.seq,
+              kind: 'hash-mismatch',
+              detail: 'its previous-hash does not match the hash of the row before it',
+            };
+          } else if (
+            ledgerHash(
+              row.hash_version,
+              row.chain,
+              row.seq,
+              row.prev_hash,
+              contentOf(columns, row),
+            ) !== row.hash
+          ) {
+            walk.problem = {
+              position: row.seq,
+              kind: 'content-changed',
+              detail: 'its content no longer matches its hash',
+            };
+          }
+        }
+        walk.expected = BigInt(row.seq) + 1n;
+        walk.prev = row.hash;
+      }
+      rowsInTable += rows.length;
+      report.rows += rows.length;
+      options.onProgress?.(report.rows);
+    }
+    close();
+    if (guards) {
+      for (const c of chains) {
+        if (!c.problem) {
+          c.status = 'broken';
+          c.problem = { position: null, kind: 'guard-disabled', detail: guards };
+        }
+      }
+    }
+    report.tables.push({ table: name, rows: rowsInTable, guards: guards ?? 'ok' });
+    report.chains.push(...chains);
+    if (guards || chains.some((c) => c.status === 'broken')) report.ok = false;
+  }
+  return report;
+}

@@ -1,0 +1,247 @@
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/integrity/verify.js';
+import { append, item, setUpLedger, withUrl } from '../support/ledgerFixture.js';
+import { runCli } from '../support/runCli.js';
+import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
+
+const REARM =
+  'alter table lab.items enable always trigger cos_ledger_no_update_delete; alter table lab.items enable always trigger cos_ledger_no_truncate';
+
+let db: TestDatabase;
+const work = mkdtempSync(join(tmpdir(), 'cos-db-ledger-'));
+const key = join(work, 'signing.key');
+const cli = (...args: string[]) =>
+  runCli(args, { env: { COS_DEV_DATABASE_URL: db.url, COS_SIGNING_KEY: key } });
+
+type VerifyJson = {
+  ok: boolean;
+  chains: Array<{
+    table: string;
+    chain: string;
+    size: number;
+    head: string;
+    status: string;
+    problem: { position: string; kind: string } | null;
+  }>;
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  await withUrl(db.url, async (d) => {
+    await setUpLedger(d);
+    await append(d, 'alpha', [item(1), item(2), item(3)]);
+  });
+  expect((await runCli(['keygen', '--out', key])).code).toBe(0);
+});
+afterAll(async () => db.drop());
+
+describe('ledger guards (real PostgreSQL)', () => {
+  for (const statement of [
+    "update lab.items set note = 'x'",
+    'delete from lab.items',
+    'truncate lab.items',
+  ]) {
+    it(`refuses: ${statement}, also as superuser in replica mode`, async () => {
+      await expect(sql(db.url, statement)).rejects.toThrow(/append-only/);
+      await expect(
+        sql(db.url, `set session_replication_role = replica; ${statement}`),
+      ).rejects.toThrow(/append-only/);
+      expect(await sql(db.url, 'select count(*)::int as n from lab.items')).toEqual([{ n: 3 }]);
+    });
+  }
+
+  it('the ledger registry is append-only too', async () => {
+    await expect(sql(db.url, 'delete from cc.ledger_tables')).rejects.toThrow(/append-only/);
+  });
+});
+
+describe('appending', () => {
+  it('16 concurrent writers on one chain leave no fork and no gap', async () => {
+    await withUrl(
+      db.url,
+      async (d) => {
+        await Promise.all(
+          Array.from({ length: 16 }, async (_, w) => {
+            for (let b = 0; b < 5; b += 1)
+              await append(
+                d,
+                'busy',
+                Array.from({ length: 10 }, (_, i) => item(w * 1000 + b * 10 + i)),
+              );
+          }),
+        );
+      },
+      16,
+    );
+    const rows = await sql<{ seq: string }>(
+      db.url,
+      "select seq from lab.items where chain = 'busy' order by seq",
+    );
+    expect(rows.map((r) => Number(r.seq))).toEqual(Array.from({ length: 800 }, (_, i) => i + 1));
+    const report = await withUrl(db.url, (d) => verifyLedger(d.knex));
+    expect(report.ok).toBe(true);
+    expect(report.chains.find((c) => c.chain === 'busy')).toMatchObject({
+      size: 800,
+      status: 'intact',
+    });
+  });
+
+  it('the database refuses a fork even from a writer that skips the lock', async () => {
+    const [head] = await sql<{ hash: string }>(
+      db.url,
+      "select hash from lab.items where chain = 'alpha' and seq = 2",
+    );
+    await expect(
+      sql(
+        db.url,
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('fork', 'alpha', 3, $1, repeat('f', 64), 1)",
+        [head?.hash],
+      ),
+    ).rejects.toThrow(/duplicate key/);
+  });
+});
+
+describe('cos-db verify', () => {
+  it('reports every chain intact, with size and head, and exits 0', async () => {
+    const r = await cli('verify', '--json');
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as VerifyJson;
+    expect(doc.ok).toBe(true);
+    expect(doc.chains.find((c) => c.chain === 'alpha')).toMatchObject({
+      table: 'lab.items',
+      size: 3,
+      status: 'intact',
+      head: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+  });
+
+  it('writes a signed checkpoint (key file 0600) and proves the store still extends it', async () => {
+    expect(statSync(key).mode & 0o777).toBe(0o600);
+    const file = join(work, 'cp1.json');
+    expect((await cli('verify', '--write-checkpoint', file)).code).toBe(0);
+    await withUrl(db.url, (d) => append(d, 'alpha', [item(4)]));
+    const r = await cli('verify', '--checkpoint', file, '--json');
+    expect(r.code).toBe(0);
+    expect(
+      (
+        JSON.parse(r.stdout) as { checkpoint: { chains: Array<{ status: string }> } }
+      ).checkpoint.chains.every((c) => c.status === 'extends'),
+    ).toBe(true);
+  });
+
+  it('a checkpoint with a bad signature is rejected with exit 4', async () => {
+    const file = join(work, 'cp-bad.json');
+    expect((await cli('verify', '--write-checkpoint', file)).code).toBe(0);
+    const cp = JSON.parse(readFileSync(file, 'utf8')) as { chains: Array<{ size: number }> };
+    cp.chains[0]!.size += 1;
+    writeFileSync(file, JSON.stringify(cp));
+    const r = await cli('verify', '--checkpoint', file);
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('signature is not valid');
+  });
+
+  it('a checkpoint from another database is rejected with exit 4', async () => {
+    const other = await createTestDatabase();
+    try {
+      await withUrl(other.url, (d) => setUpLedger(d));
+      const file = join(work, 'cp-other.json');
+      expect(
+        (
+          await runCli(['verify', '--write-checkpoint', file], {
+            env: { COS_DEV_DATABASE_URL: other.url, COS_SIGNING_KEY: key },
+          })
+        ).code,
+      ).toBe(0);
+      const r = await cli('verify', '--checkpoint', file);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toContain('from another store');
+    } finally {
+      await other.drop();
+    }
+  });
+
+  it('a malformed checkpoint file exits 2 and a missing key exits 2', async () => {
+    const file = join(work, 'garbage.json');
+    writeFileSync(file, '{not json');
+    expect((await cli('verify', '--checkpoint', file)).code).toBe(2);
+    expect(
+      (
+        await runCli(['verify', '--write-checkpoint', join(work, 'x.json')], {
+          env: { COS_DEV_DATABASE_URL: db.url },
+        })
+      ).code,
+    ).toBe(2);
+  });
+});
+
+describe('tampering (a superuser who disables the guards)', () => {
+  it('a changed row is reported with its table and position (exit 4)', async () => {
+    await sql(
+      db.url,
+      `alter table lab.items disable trigger user; update lab.items set note = 'forged' where chain = 'alpha' and seq = 2; ${REARM}`,
+    );
+    const r = await cli('verify', '--json');
+    expect(r.code).toBe(4);
+    const alpha = (JSON.parse(r.stdout) as VerifyJson).chains.find((c) => c.chain === 'alpha');
+    expect(alpha).toMatchObject({
+      table: 'lab.items',
+      status: 'broken',
+      problem: { position: '2', kind: 'content-changed' },
+    });
+    expect(r.stderr).toContain('lab.items/alpha');
+  });
+
+  it('a deleted row is reported as a gap', async () => {
+    await sql(
+      db.url,
+      `alter table lab.items disable trigger user; delete from lab.items where chain = 'busy' and seq = 100; ${REARM}`,
+    );
+    const r = await cli('verify', '--chain', 'busy', '--json');
+    expect(r.code).toBe(4);
+    expect((JSON.parse(r.stdout) as VerifyJson).chains[0]).toMatchObject({
+      chain: 'busy',
+      problem: { position: '100', kind: 'row-missing' },
+    });
+  });
+
+  it('a disabled guard is reported', async () => {
+    await sql(db.url, 'alter table lab.items disable trigger cos_ledger_no_truncate');
+    const r = await cli('verify', '--json');
+    expect(r.code).toBe(4);
+    expect(r.stdout).toContain('trigger cos_ledger_no_truncate is disabled');
+    await sql(db.url, 'alter table lab.items enable always trigger cos_ledger_no_truncate');
+  });
+});
+
+describe('a history rewritten from scratch', () => {
+  it('passes plain verify but fails against an earlier checkpoint, naming the chain', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      const env = { COS_DEV_DATABASE_URL: fresh.url, COS_SIGNING_KEY: key };
+      await withUrl(fresh.url, async (d) => {
+        await setUpLedger(d);
+        await append(d, 'story', [item(1), item(2), item(3)]);
+      });
+      const file = join(work, 'cp-story.json');
+      expect((await runCli(['verify', '--write-checkpoint', file], { env })).code).toBe(0);
+      // The owner rewrites the chain consistently: same length, other content, every hash recomputed.
+      await sql(
+        fresh.url,
+        `alter table lab.items disable trigger user; delete from lab.items where chain = 'story'; ${REARM}`,
+      );
+      await withUrl(fresh.url, (d) =>
+        append(d, 'story', [item(1), { ...item(2), note: 'rewritten' }, item(3)]),
+      );
+      expect((await runCli(['verify'], { env })).code).toBe(0);
+      const r = await runCli(['verify', '--checkpoint', file], { env });
+      expect(r.code).toBe(4);
+      expect(r.stdout).toContain('REWRITTEN');
+      expect(r.stderr).toContain('lab.items/story (checkpoint)');
+    } finally {
+      await fresh.drop();
+    }
+  });
+});

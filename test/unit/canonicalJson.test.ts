@@ -1,0 +1,104 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../src/integrity/canonicalJson.js';
+import { GENESIS_HASH, ledgerHash } from '../../src/integrity/ledgerHash.js';
+
+describe('canonical JSON: RFC 8785 examples', () => {
+  it('section 3.2.2: whitespace, number forms, string escapes, key order', () => {
+    const input = JSON.parse(
+      '{"numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001], "string": "\\u20ac$\\u000F\\u000aA\'\\u0042\\u0022\\u005c\\\\\\"\\/", "literals": [null, true, false]}',
+    ) as unknown;
+    expect(canonicalJson(input)).toBe(
+      '{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\\u000f\\nA\'B\\"\\\\\\\\\\"/"}',
+    );
+  });
+
+  it('section 3.2.3: keys sorted by UTF-16 code units', () => {
+    const input = JSON.parse(
+      '{"\\u20ac": "Euro Sign", "\\r": "Carriage Return", "\\ufb33": "Hebrew Letter Dalet With Dagesh", "1": "One", "\\ud83d\\ude00": "Emoji: Grinning Face", "\\u0080": "Control", "\\u00f6": "Latin Small Letter O With Diaeresis"}',
+    ) as Record<string, string>;
+    // Object.keys would put "1" first (integer-like keys); the serialized order is what counts.
+    const keys = [...canonicalJson(input).matchAll(/"([^"]*)":"[^"]*"/g)].map(
+      (m) => JSON.parse(`"${m[1]}"`) as string,
+    );
+    expect(keys).toEqual(['\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33']);
+  });
+
+  it('appendix B: number serialization', () => {
+    const cases: Array<[number, string]> = [
+      [0, '0'],
+      [-0, '0'],
+      [1e21, '1e+21'],
+      [1e-7, '1e-7'],
+      [Number('333333333.33333329'), '333333333.3333333'],
+      [9007199254740992, '9007199254740992'],
+      [-1.7976931348623157e308, '-1.7976931348623157e+308'],
+      [5e-324, '5e-324'],
+      [0.000001, '0.000001'],
+      [295147905179352830000, '295147905179352830000'],
+    ];
+    for (const [n, text] of cases) expect(canonicalJson(n)).toBe(text);
+    expect(() => canonicalJson(Number.NaN)).toThrow();
+    expect(() => canonicalJson(Number.POSITIVE_INFINITY)).toThrow();
+  });
+
+  it('unicode is written as is; control characters as lowercase \\u escapes', () => {
+    expect(canonicalJson('é\u0001\u001f\t')).toBe('"é\\u0001\\u001f\\t"');
+  });
+});
+
+describe('canonical JSON: properties', () => {
+  const shuffled = (value: unknown): unknown => {
+    if (Array.isArray(value)) return value.map(shuffled);
+    if (value && typeof value === 'object') {
+      return Object.fromEntries(
+        Object.entries(value)
+          .reverse()
+          .map(([k, v]) => [k, shuffled(v)]),
+      );
+    }
+    return value;
+  };
+
+  it('equal values give equal bytes, whatever the key order', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        (value) => canonicalJson(value) === canonicalJson(shuffled(value)),
+      ),
+    );
+  });
+
+  it('is valid JSON that parses back to an equal value', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(JSON.parse(canonicalJson(value))).toStrictEqual(JSON.parse(JSON.stringify(value)));
+      }),
+    );
+  });
+
+  it('is stable: canonicalizing the parsed canonical form changes nothing', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const once = canonicalJson(value);
+        return canonicalJson(JSON.parse(once)) === once;
+      }),
+    );
+  });
+});
+
+describe('ledger hash', () => {
+  it('changes with every field, and length prefixes keep fields apart', () => {
+    const base = ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 1 });
+    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 1 })).toBe(base);
+    expect(ledgerHash(2, 'c', 1, GENESIS_HASH, { a: 1 })).not.toBe(base);
+    expect(ledgerHash(1, 'd', 1, GENESIS_HASH, { a: 1 })).not.toBe(base);
+    expect(ledgerHash(1, 'c', 2, GENESIS_HASH, { a: 1 })).not.toBe(base);
+    expect(ledgerHash(1, 'c', 1, 'f'.repeat(64), { a: 1 })).not.toBe(base);
+    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 2 })).not.toBe(base);
+    // "ab" + "c" and "a" + "bc" differ once lengths are part of the input.
+    expect(ledgerHash(1, 'ab', 1, GENESIS_HASH, {})).not.toBe(
+      ledgerHash(1, 'a', 1, GENESIS_HASH, {}),
+    );
+  });
+});
