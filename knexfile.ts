@@ -10,4 +10,9 @@ const module = process.env.COS_MODULE;
 const modulesDir = process.env.COS_MIGRATIONS_DIR ?? join(root, 'migrations');
 const migrationsDir = module ? join(modulesDir, module) : join(root, 'migrations');
 
-export default await knexConfigs({ cwd: process.cwd(), processEnv: process.env, migrationsDir, schemaName: module });
+export default await knexConfigs({
+  cwd: process.cwd(),
+  processEnv: process.env,
+  migrationsDir,
+  schemaName: module,
+});

@@ -15,9 +15,13 @@ export async function up(knex: Knex): Promise<void> {
               hint = 'ledger rows are never changed or removed; archive a new version instead';
     end $$;
 
+    -- Append-only like the tables it lists: a table is registered, and retired when a
+    -- migration is rolled back; verify walks those whose latest entry is a registration.
     create table cc.ledger_tables (
-      table_name text primary key,
-      registered_at timestamptz not null default now()
+      id bigint generated always as identity primary key,
+      table_name text not null,
+      action text not null default 'register' check (action in ('register', 'retire')),
+      at timestamptz not null default now()
     );
     create table cc.store_identity (
       origin uuid primary key default gen_random_uuid(),

@@ -22,6 +22,9 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'schema drop': () => import('./commands/schema.js'),
   'seed run': () => import('./commands/seed.js'),
   verify: () => import('./commands/verify.js'),
+  'archive prd': () => import('./commands/prd.js'),
+  'query prd': () => import('./commands/prd.js'),
+  'diff prd': () => import('./commands/prd.js'),
   keygen: () => import('./commands/keygen.js'),
 };
 
@@ -101,6 +104,11 @@ export async function main(
     const { handler } = await load();
     await handler({ settings, out, invocation });
   };
+  const rest = argv.slice(2);
+  if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V')) {
+    process.stdout.write(`${version()}\n`);
+    return ExitCode.ok;
+  }
   const program = buildProgram(dispatch, version());
   program.exitOverride();
   program.configureOutput({

@@ -28,8 +28,11 @@ function collect(value: string, previous: string[] = []): string[] {
  */
 export function buildProgram(dispatch: Dispatch, version: string): CommandType {
   const program = new Command('cos-db')
-    .description('Admin tool for the COS L4 canonical store (PostgreSQL)')
-    .version(version, '-V, --version')
+    .description(
+      `Admin tool for the COS L4 canonical store (PostgreSQL). Version ${version}: cos-db --version`,
+    )
+    // Not commander's .version(): its --version would swallow `query prd ID --version N`.
+    // main() answers a bare `cos-db --version` / `-V` itself.
     .addOption(
       new Option('-e, --env <name>', 'environment (else COS_ENV, else dev)').choices(ENV_NAMES),
     )
@@ -131,6 +134,37 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .description('run the seeds in seeds/ (prod needs --yes)')
     .option('--specific <file>', 'run only this seed file')
     .action(run('seed run'));
+
+  const archive = program
+    .command('archive')
+    .description('archive PRD versions and events into the ledger');
+  archive
+    .command('prd <files...>')
+    .description(
+      'archive PRD markdown files as new versions (unchanged text makes none); all or nothing',
+    )
+    .option('--id <id>', 'PRD id (else front-matter id, else the file name)')
+    .option('--message <text>', 'why this version')
+    .option('--actor <name>', 'who archives (else COS_ACTOR, else the OS user)')
+    .option('--max-size <bytes>', 'largest file accepted (default 10 MiB)')
+    .action(run('archive prd'));
+
+  const query = program.command('query').description('query the archive');
+  query
+    .command('prd [id]')
+    .description("PRDs at their latest version, or one PRD's history")
+    .option('--version <n>', 'one version')
+    .option('--content', 'print the markdown byte for byte (the latest without --version)')
+    .option('--since <time>', 'archived at or after (ISO time, or an age such as 7d)')
+    .option('--until <time>', 'archived before')
+    .option('--status <status>', 'front-matter status')
+    .action(run('query prd'));
+
+  const diff = program.command('diff').description('compare archived versions');
+  diff
+    .command('prd <id> [v1] [v2]')
+    .description('unified diff between two versions of a PRD (default: the last two)')
+    .action(run('diff prd'));
 
   program
     .command('verify')

@@ -5,6 +5,7 @@ import { connectionError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { connectionFailure } from './connectionFailure.js';
 import { acquireLockFile, type LockHolder } from './lockFile.js';
+import { keepBomWhileOpen } from './keepBom.js';
 import { copyPgliteTemplate } from './pgliteTemplate.js';
 
 export type DatabaseOptions = {
@@ -28,7 +29,9 @@ export type Database = {
   engine: 'postgres' | 'embedded';
 };
 
-async function openServer(target: ServerTarget, options: DatabaseOptions): Promise<Knex> {
+type Opened = { knex: Knex; close: () => Promise<void> };
+
+async function openServer(target: ServerTarget, options: DatabaseOptions): Promise<Opened> {
   const { default: knex } = await import('knex');
   const db = knex({
     client: 'pg',
@@ -47,20 +50,21 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     await db.destroy();
     throw connectionFailure(target, error);
   }
-  return db;
+  return { knex: db, close: () => db.destroy() };
 }
 
 function isEmptyDir(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;
 }
 
-async function openEmbedded(target: EmbeddedTarget): Promise<Knex> {
+async function openEmbedded(target: EmbeddedTarget): Promise<Opened> {
   const [{ default: knex }, { PGlite }, { PgliteClient }] = await Promise.all([
     import('knex'),
     import('@electric-sql/pglite'),
     import('./pgliteClient.js'),
   ]);
   if (isEmptyDir(target.dataDir)) copyPgliteTemplate(target.dataDir);
+  const restoreDecoder = keepBomWhileOpen();
   let pglite: InstanceType<typeof PGlite>;
   try {
     pglite = new PGlite(target.dataDir, {
@@ -69,6 +73,7 @@ async function openEmbedded(target: EmbeddedTarget): Promise<Knex> {
     });
     await pglite.waitReady;
   } catch (error) {
+    restoreDecoder();
     throw connectionError(
       `cannot open the embedded store at ${target.dataDir}: ${(error as Error).message}`,
       {
@@ -77,11 +82,21 @@ async function openEmbedded(target: EmbeddedTarget): Promise<Knex> {
       },
     );
   }
-  return knex({
+  const db = knex({
     client: PgliteClient as unknown as typeof Knex.Client,
     connection: () => ({ pglite }) as object,
     log: quietLog,
   } as Knex.Config);
+  return {
+    knex: db,
+    close: async () => {
+      try {
+        await db.destroy();
+      } finally {
+        restoreDecoder();
+      }
+    },
+  };
 }
 
 /**
@@ -109,19 +124,19 @@ export async function withDatabase<T>(
     });
   }
   const releaseLock = release;
-  let knex: Knex | undefined;
+  let opened: Opened | undefined;
   const unregister = onInterrupt(async () => {
-    await knex?.destroy();
+    await opened?.close();
     releaseLock?.();
   });
   try {
-    knex =
+    opened =
       target.engine === 'embedded' ? await openEmbedded(target) : await openServer(target, options);
-    return await fn({ knex, target, engine: target.engine });
+    return await fn({ knex: opened.knex, target, engine: target.engine });
   } finally {
     unregister();
     try {
-      await knex?.destroy();
+      await opened?.close();
     } finally {
       releaseLock?.();
     }

@@ -38,6 +38,21 @@ export async function chainHead(
 }
 
 /**
+ * Takes a chain's transaction-scoped lock. Callers that must read before they append (the next
+ * version number, say) take it first; appendToChain takes it again, which is harmless.
+ */
+export async function lockChain(
+  trx: Knex.Transaction,
+  t: QualifiedTable,
+  chain: string,
+): Promise<void> {
+  await trx.raw('select pg_advisory_xact_lock(?, hashtext(?))', [
+    LOCK_CLASS + 1,
+    `${t.schema}.${t.table}:${chain}`,
+  ]);
+}
+
+/**
  * Appends rows to one chain of a ledger table: takes the chain's transaction-scoped advisory
  * lock, reads the head, gives the rows the next positions, hashes and inserts them. Every
  * content column must be given (null is a value; a database default would not be hashed).
@@ -55,10 +70,7 @@ export async function appendToChain(
     if (absent.length)
       throw new Error(`ledger row for ${t.schema}.${t.table} lacks ${absent.join(', ')}`);
   }
-  await trx.raw('select pg_advisory_xact_lock(?, hashtext(?))', [
-    LOCK_CLASS + 1,
-    `${t.schema}.${t.table}:${chain}`,
-  ]);
+  await lockChain(trx, t, chain);
   const head = await chainHead(trx, t, chain);
   let seq = head ? BigInt(head.seq) : 0n;
   let prev = head?.hash ?? GENESIS_HASH;

@@ -34,7 +34,15 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
  */
 export async function makeLedgerTable(knex: Knex, t: QualifiedTable): Promise<void> {
   for (const statement of ledgerTableSql(t)) await knex.raw(statement);
-  await knex.raw('insert into cc.ledger_tables (table_name) values (?)', [
+  await knex.raw("insert into cc.ledger_tables (table_name, action) values (?, 'register')", [
+    `${t.schema}.${t.table}`,
+  ]);
+}
+
+/** For down migrations: drops a ledger table and records it as retired, so verify stops expecting it. */
+export async function dropLedgerTable(knex: Knex, t: QualifiedTable): Promise<void> {
+  await knex.raw(`drop table ${qualified(t)}`);
+  await knex.raw("insert into cc.ledger_tables (table_name, action) values (?, 'retire')", [
     `${t.schema}.${t.table}`,
   ]);
 }

@@ -37,7 +37,9 @@ export async function ledgerTables(knex: Knex): Promise<string[]> {
   if (!exists) return [];
   return (
     await knex.raw<{ rows: Array<{ table_name: string }> }>(
-      'select table_name from cc.ledger_tables order by table_name',
+      `select table_name from (
+         select distinct on (table_name) table_name, action from cc.ledger_tables order by table_name, id desc
+       ) latest where action = 'register' order by table_name`,
     )
   ).rows.map((r) => r.table_name);
 }
