@@ -25,6 +25,9 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'archive prd': () => import('./commands/prd.js'),
   'query prd': () => import('./commands/prd.js'),
   'diff prd': () => import('./commands/prd.js'),
+  'archive event': () => import('./commands/events.js'),
+  'query events': () => import('./commands/events.js'),
+  trace: () => import('./commands/trace.js'),
   keygen: () => import('./commands/keygen.js'),
 };
 

@@ -149,7 +149,29 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .option('--max-size <bytes>', 'largest file accepted (default 10 MiB)')
     .action(run('archive prd'));
 
+  archive
+    .command('event <file>')
+    .description('archive events from a JSON object, array or NDJSON file, or - for stdin')
+    .option('--format <format>', 'json (cos-db events) or openlineage (RunEvents)', 'json')
+    .option('--atomic', 'the whole input in one transaction (else each batch is all or nothing)')
+    .option('--batch-size <n>', 'events per transaction (default 2000)')
+    .action(run('archive event'));
+
   const query = program.command('query').description('query the archive');
+  query
+    .command('events [id]')
+    .description(
+      'events in time order, filtered; or one event whole with parents, children, inputs',
+    )
+    .option('--type <type>', 'event type')
+    .option('--module <module>', 'module')
+    .option('--actor <actor>', 'actor (agent)')
+    .option('--task <task>', 'task id')
+    .option('--since <time>', 'occurred at or after (ISO time, or an age such as 2h)')
+    .option('--until <time>', 'occurred before')
+    .option('--limit <n>', 'at most N events (default 100)')
+    .option('--after <event-id>', 'the page after this event (keyset pagination)')
+    .action(run('query events'));
   query
     .command('prd [id]')
     .description("PRDs at their latest version, or one PRD's history")
@@ -165,6 +187,20 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .command('prd <id> [v1] [v2]')
     .description('unified diff between two versions of a PRD (default: the last two)')
     .action(run('diff prd'));
+
+  program
+    .command('trace <id>')
+    .description(
+      'lineage of an event or PRD version (prd:ID@VERSION): ancestors, or --down, or --both',
+    )
+    .option('--down', 'descendants instead of ancestors')
+    .option('--both', 'ancestors and descendants')
+    .option('--depth <n>', 'how many steps (default 20); fast at any depth')
+    .option(
+      '--format <format>',
+      'tree, table, json, mermaid or dot (default tree; json with --json)',
+    )
+    .action(run('trace'));
 
   program
     .command('verify')

@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+import { archiveEvents } from '../../events/archiveEvents.js';
+import { eventDetail, queryEvents } from '../../events/queryEvents.js';
+import { readJsonRecords } from '../../events/readJsonRecords.js';
+import { usageError } from '../../errors.js';
+import { parseTime } from '../../prd/queryPrds.js';
+import type { Context, Handler } from '../context.js';
+import { parseWholeNumber } from '../guards.js';
+import { withDb } from '../withDb.js';
+
+const FORMATS = ['json', 'openlineage'] as const;
+
+async function archive(context: Context): Promise<void> {
+  const { settings, out, invocation } = context;
+  const o = invocation.options as { format?: string; atomic?: boolean; batchSize?: string };
+  const source = invocation.args[0] ?? '';
+  const format = o.format ?? 'json';
+  if (!(FORMATS as readonly string[]).includes(format))
+    throw usageError(`unknown --format "${format}"; valid: ${FORMATS.join(', ')}`);
+  const batchSize = parseWholeNumber(o.batchSize, '--batch-size');
+  if (batchSize === 0) throw usageError('--batch-size must be at least 1');
+  const path = source === '-' ? '-' : resolve(settings.cwd, source);
+  const label = source === '-' ? 'stdin' : source;
+  // Fail on a missing file before opening the database.
+  const records = readJsonRecords(path, process.stdin, label);
+  const first = await records.next();
+  const all = (async function* () {
+    if (!first.done) yield first.value;
+    yield* records;
+  })();
+  const progress = await out.progress('archiving events…');
+  try {
+    const result = await withDb(context, (db) =>
+      archiveEvents(db.knex, all, {
+        format: format === 'openlineage' ? 'openlineage' : 'cos',
+        atomic: o.atomic === true,
+        ...(batchSize ? { batchSize } : {}),
+        label,
+        onProgress: (n) => progress.update(`archived ${n.toLocaleString('en-US')} events`),
+      }),
+    );
+    progress.stop();
+    out.result(result, () => {
+      const ids =
+        result.ids && result.ids.length > 0 && result.ids.length <= 20
+          ? `: ${result.ids.join(', ')}`
+          : '';
+      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.alreadyArchived.toLocaleString('en-US')} already archived`;
+    });
+  } finally {
+    progress.stop();
+  }
+}
+
+async function query(context: Context): Promise<void> {
+  const { out, invocation } = context;
+  const o = invocation.options as Record<string, string | undefined>;
+  const id = invocation.args[0];
+  if (id !== undefined) {
+    const detail = await withDb(context, (db) => eventDetail(db.knex, id));
+    out.result(detail, () =>
+      [
+        `${detail.eventId}  ${detail.type}`,
+        `module ${detail.module ?? '-'}; actor ${detail.actor ?? '-'}; task ${detail.taskId ?? '-'}${detail.runId ? `; run ${detail.runId}` : ''}`,
+        `occurred ${detail.occurredAt}; recorded ${detail.recordedAt}; chain ${detail.chain} #${detail.seq}`,
+        `parents:  ${detail.parents.join(', ') || '-'}`,
+        `children: ${detail.children.join(', ') || '-'}`,
+        `inputs:   ${detail.inputs.join(', ') || '-'}`,
+        `payload:  ${JSON.stringify(detail.payload, null, 2)}`,
+      ].join('\n'),
+    );
+    return;
+  }
+  const result = await withDb(context, (db) =>
+    queryEvents(db.knex, {
+      type: o.type,
+      module: o.module,
+      actor: o.actor,
+      task: o.task,
+      since: parseTime(o.since, '--since'),
+      until: parseTime(o.until, '--until'),
+      after: o.after,
+      limit: parseWholeNumber(o.limit, '--limit'),
+    }),
+  );
+  out.result(result, () => {
+    const table = out.table(
+      ['event', 'type', 'module', 'actor', 'task', 'occurred at', 'parents'],
+      result.events.map((e) => [
+        e.eventId,
+        e.type,
+        e.module ?? '',
+        e.actor ?? '',
+        e.taskId ?? '',
+        e.occurredAt,
+        e.parents.length,
+      ]),
+    );
+    return result.next ? `${table}\nmore: --after ${result.next}` : table;
+  });
+}
+
+const COMMANDS: Record<string, (context: Context) => Promise<void>> = {
+  'archive event': archive,
+  'query events': query,
+};
+
+export const handler: Handler = async (context) => {
+  await COMMANDS[context.invocation.command]!(context);
+};

@@ -1,0 +1,45 @@
+import { usageError } from '../../errors.js';
+import {
+  renderDot,
+  renderMermaid,
+  renderTree,
+  TRACE_FORMATS,
+  type TraceFormat,
+} from '../../lineage/renderTrace.js';
+import { trace } from '../../lineage/trace.js';
+import type { Handler } from '../context.js';
+import { parseWholeNumber } from '../guards.js';
+import { withDb } from '../withDb.js';
+
+export const handler: Handler = async (context) => {
+  const { out, invocation } = context;
+  const o = invocation.options as {
+    down?: boolean;
+    both?: boolean;
+    depth?: string;
+    format?: string;
+  };
+  if (o.down && o.both) throw usageError('give --down or --both, not both');
+  const format = (o.format ?? (out.json ? 'json' : 'tree')) as TraceFormat;
+  if (!TRACE_FORMATS.includes(format))
+    throw usageError(`unknown --format "${format}"; valid: ${TRACE_FORMATS.join(', ')}`);
+  const depth = parseWholeNumber(o.depth, '--depth') ?? 20;
+  const result = await withDb(context, (db) =>
+    trace(db.knex, invocation.args[0] ?? '', o.both ? 'both' : o.down ? 'down' : 'up', depth),
+  );
+  if (format === 'json' || out.json) {
+    out.result(result, () => JSON.stringify(result, null, 2));
+    return;
+  }
+  const render: Record<Exclude<TraceFormat, 'json'>, () => string> = {
+    tree: () => renderTree(result),
+    table: () =>
+      out.table(
+        ['distance', 'node', 'kind', 'label', 'reached from'],
+        result.nodes.map((n) => [n.distance, n.id, n.kind, n.label, n.via ?? '']),
+      ),
+    mermaid: () => renderMermaid(result),
+    dot: () => renderDot(result),
+  };
+  out.result(result, render[format]);
+};

@@ -1,0 +1,141 @@
+import type { Knex } from 'knex';
+import { notFoundError, usageError } from '../errors.js';
+
+export type EventFilters = {
+  type?: string | undefined;
+  module?: string | undefined;
+  actor?: string | undefined;
+  task?: string | undefined;
+  since?: string | undefined;
+  until?: string | undefined;
+  /** Keyset pagination: events after this one (in time order). */
+  after?: string | undefined;
+  limit?: number | undefined;
+};
+
+export type EventRow = {
+  eventId: string;
+  type: string;
+  module: string | null;
+  actor: string | null;
+  taskId: string | null;
+  runId: string | null;
+  occurredAt: string;
+  recordedAt: string;
+  parents: string[];
+  inputs: string[];
+  payload: Record<string, unknown>;
+  chain: string;
+  seq: string;
+  hash: string;
+};
+
+type DbRow = {
+  event_id: string;
+  type: string;
+  module: string | null;
+  actor: string | null;
+  task_id: string | null;
+  run_id: string | null;
+  occurred_at: Date;
+  recorded_at: Date;
+  parents: string[];
+  inputs: string[];
+  payload: Record<string, unknown>;
+  chain: string;
+  seq: string;
+  hash: string;
+};
+
+export const EVENT_COLUMNS =
+  'event_id, type, module, actor, task_id, run_id, occurred_at, recorded_at, parents, inputs, payload, chain, seq, hash';
+
+export const toEventRow = (r: DbRow): EventRow => ({
+  eventId: r.event_id,
+  type: r.type,
+  module: r.module,
+  actor: r.actor,
+  taskId: r.task_id,
+  runId: r.run_id,
+  occurredAt: new Date(r.occurred_at).toISOString(),
+  recordedAt: new Date(r.recorded_at).toISOString(),
+  parents: r.parents,
+  inputs: r.inputs,
+  payload: r.payload,
+  chain: r.chain,
+  seq: String(r.seq),
+  hash: r.hash,
+});
+
+/** The WHERE clause for the filters, shared by query and export. */
+export async function eventWhere(
+  knex: Knex,
+  filters: EventFilters,
+): Promise<{ sql: string; bindings: unknown[] }> {
+  const where: string[] = [];
+  const bindings: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    where.push(sql);
+    bindings.push(value);
+  };
+  if (filters.type) add('type = ?', filters.type);
+  if (filters.module) add('module = ?', filters.module);
+  if (filters.actor) add('actor = ?', filters.actor);
+  if (filters.task) add('task_id = ?', filters.task);
+  if (filters.since) add('occurred_at >= ?', filters.since);
+  if (filters.until) add('occurred_at < ?', filters.until);
+  if (filters.after) {
+    const anchor = (
+      await knex.raw<{ rows: Array<{ occurred_at: Date }> }>(
+        'select occurred_at from cc.events where event_id = ?',
+        [filters.after],
+      )
+    ).rows[0];
+    if (!anchor) throw notFoundError(`--after: no event ${filters.after}`);
+    where.push('(occurred_at, event_id) > (?, ?)');
+    bindings.push(new Date(anchor.occurred_at).toISOString(), filters.after);
+  }
+  return { sql: where.length ? `where ${where.join(' and ')}` : '', bindings };
+}
+
+/** Events in time order, filtered, at most `limit` (default 100); page on with --after the last id. */
+export async function queryEvents(
+  knex: Knex,
+  filters: EventFilters,
+): Promise<{ events: EventRow[]; next: string | null }> {
+  const limit = filters.limit ?? 100;
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
+    throw usageError('--limit must be between 1 and 100000');
+  const { sql, bindings } = await eventWhere(knex, filters);
+  const rows = (
+    await knex.raw<{ rows: DbRow[] }>(
+      `select ${EVENT_COLUMNS} from cc.events ${sql} order by occurred_at, event_id limit ${limit + 1}`,
+      bindings as Knex.RawBinding[],
+    )
+  ).rows;
+  const events = rows.slice(0, limit).map(toEventRow);
+  return {
+    events,
+    next: rows.length > limit ? (events[events.length - 1]?.eventId ?? null) : null,
+  };
+}
+
+export type EventDetail = EventRow & { children: string[] };
+
+/** One event whole, with its parents, children and inputs. Unknown id: exit 3. */
+export async function eventDetail(knex: Knex, eventId: string): Promise<EventDetail> {
+  const row = (
+    await knex.raw<{ rows: DbRow[] }>(`select ${EVENT_COLUMNS} from cc.events where event_id = ?`, [
+      eventId,
+    ])
+  ).rows[0];
+  if (!row)
+    throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
+  const children = (
+    await knex.raw<{ rows: Array<{ event_id: string }> }>(
+      'select event_id from cc.event_parents where parent_id = ? order by event_id',
+      [eventId],
+    )
+  ).rows.map((r) => r.event_id);
+  return { ...toEventRow(row), children };
+}

@@ -1,0 +1,38 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/runCli.js';
+
+describe('events and lineage on the embedded engine', () => {
+  it('archive, skip the same again, trace a diamond, verify', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-db-embedded-events-'));
+    const env = { COS_DEV_DATABASE_URL: `pglite:${join(dir, 'store')}` };
+    const cli = (...args: string[]) => runCli(args, { env, cwd: dir });
+    const events = [
+      { event_id: 'a', type: 'start', module: 'planner' },
+      { event_id: 'b', type: 'left', parents: ['a'] },
+      { event_id: 'c', type: 'right', parents: ['a'], module: 'planner' },
+      { event_id: 'd', type: 'join', parents: ['b', 'c'] },
+    ];
+    writeFileSync(join(dir, 'e.ndjson'), events.map((e) => JSON.stringify(e)).join('\n'));
+    expect((await cli('migrate', '-q')).code).toBe(0);
+    expect(JSON.parse((await cli('archive', 'event', 'e.ndjson', '--json')).stdout)).toMatchObject({
+      new: 4,
+    });
+    expect(JSON.parse((await cli('archive', 'event', 'e.ndjson', '--json')).stdout)).toMatchObject({
+      new: 0,
+      alreadyArchived: 4,
+    });
+    const t = JSON.parse((await cli('trace', 'd', '--json')).stdout) as {
+      nodes: Array<{ id: string; distance: number }>;
+    };
+    expect(t.nodes.map((n) => [n.id, n.distance])).toEqual([
+      ['a', -2],
+      ['b', -1],
+      ['c', -1],
+      ['d', 0],
+    ]);
+    expect((await cli('verify')).code).toBe(0);
+  });
+});

@@ -1,0 +1,460 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../support/runCli.js';
+import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
+
+let db: TestDatabase;
+const dir = mkdtempSync(join(tmpdir(), 'cos-db-events-'));
+const env = () => ({ COS_DEV_DATABASE_URL: db.url });
+const cli = (...args: string[]) => runCli(args, { env: env(), cwd: dir });
+const write = (name: string, text: string) => {
+  writeFileSync(join(dir, name), text);
+  return name;
+};
+const ndjson = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n');
+const count = async () =>
+  Number((await sql<{ n: string }>(db.url, 'select count(*) as n from cc.events'))[0]?.n);
+type Result = { new: number; alreadyArchived: number; ids: string[] | null };
+type TraceJson = {
+  nodes: Array<{ id: string; distance: number }>;
+  edges: Array<{ from: string; to: string }>;
+};
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  expect((await cli('migrate', '-q')).code).toBe(0);
+  write('spec.md', '---\nid: spec\n---\n# Spec\n');
+  expect((await cli('archive', 'prd', 'spec.md', '-q')).code).toBe(0);
+});
+afterAll(async () => db.drop());
+
+describe('archive event: the rules', () => {
+  it('reads NDJSON, assigns UUIDv7 ids and times, and counts', async () => {
+    const r = await cli(
+      'archive',
+      'event',
+      write(
+        'a.ndjson',
+        ndjson([
+          { event_id: 'root', type: 'prd.approved', inputs: ['prd:spec@1'] },
+          { type: 'note' },
+        ]),
+      ),
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as Result;
+    expect(result).toMatchObject({ new: 2, alreadyArchived: 0 });
+    expect(result.ids?.[1]).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
+  });
+
+  it('a JSON object, a JSON array and standard input all work', async () => {
+    expect(
+      (
+        await cli(
+          'archive',
+          'event',
+          write(
+            'one.json',
+            JSON.stringify({ event_id: 'obj', type: 't', parents: ['root'] }, null, 2),
+          ),
+        )
+      ).code,
+    ).toBe(0);
+    expect(
+      (
+        await cli(
+          'archive',
+          'event',
+          write(
+            'arr.json',
+            JSON.stringify([
+              { event_id: 'arr1', type: 't' },
+              { event_id: 'arr2', type: 't', parents: ['arr1'] },
+            ]),
+          ),
+        )
+      ).code,
+    ).toBe(0);
+    const stdin = await runCli(['archive', 'event', '-', '--json'], {
+      env: env(),
+      cwd: dir,
+      input: ndjson([{ event_id: 'in1', type: 't', parents: ['obj'] }]),
+    });
+    expect(JSON.parse(stdin.stdout)).toMatchObject({ new: 1 });
+  });
+
+  it('the same event again is skipped and counted; exit 0', async () => {
+    const r = await cli('archive', 'event', 'a.ndjson', '--json');
+    // The line without an event_id gets a new id each time: it is a new event.
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, alreadyArchived: 1 });
+    expect(
+      (JSON.parse((await cli('archive', 'event', 'arr.json', '--json')).stdout) as Result)
+        .alreadyArchived,
+    ).toBe(2);
+  });
+
+  it('the same id with other content is a conflict: exit 4, nothing written', async () => {
+    const before = await count();
+    const r = await cli(
+      'archive',
+      'event',
+      write(
+        'conflict.ndjson',
+        ndjson([
+          { event_id: 'fresh-1', type: 't' },
+          { event_id: 'root', type: 'changed' },
+        ]),
+      ),
+    );
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain(
+      'conflict.ndjson:2: event root is already archived with other content',
+    );
+    expect(await count()).toBe(before);
+  });
+
+  it('an unknown parent or PRD version: exit 3, nothing written', async () => {
+    const before = await count();
+    const parent = await cli(
+      'archive',
+      'event',
+      write(
+        'orphan.ndjson',
+        ndjson([
+          { event_id: 'x1', type: 't' },
+          { event_id: 'x2', type: 't', parents: ['ghost'] },
+        ]),
+      ),
+    );
+    expect(parent.code).toBe(3);
+    expect(parent.stderr).toContain('orphan.ndjson:2: parent ghost of event x2 is not archived');
+    const later = await cli(
+      'archive',
+      'event',
+      write(
+        'later.ndjson',
+        ndjson([
+          { event_id: 'y1', type: 't', parents: ['y2'] },
+          { event_id: 'y2', type: 't' },
+        ]),
+      ),
+    );
+    expect(later.code).toBe(3);
+    expect(later.stderr).toContain('comes later in the input');
+    const prd = await cli(
+      'archive',
+      'event',
+      write('noprd.ndjson', ndjson([{ event_id: 'z1', type: 't', inputs: ['prd:spec@9'] }])),
+    );
+    expect(prd.code).toBe(3);
+    expect(prd.stderr).toContain('input prd:spec@9 of event z1 is not an archived PRD version');
+    expect(await count()).toBe(before);
+  });
+
+  it('malformed JSON exits 2 and names the line; invalid events too', async () => {
+    const before = await count();
+    const bad = await cli(
+      'archive',
+      'event',
+      write('bad.ndjson', `${JSON.stringify({ type: 't' })}\n{"type": "t",\n`),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^cos-db: bad\.ndjson:2: malformed JSON/);
+    const noType = await cli(
+      'archive',
+      'event',
+      write('notype.ndjson', ndjson([{ event_id: 'q' }])),
+    );
+    expect(noType.code).toBe(2);
+    expect(noType.stderr).toContain('notype.ndjson:1: invalid event: type');
+    const unknownKey = await cli(
+      'archive',
+      'event',
+      write('extra.ndjson', ndjson([{ type: 't', colour: 'red' }])),
+    );
+    expect(unknownKey.code).toBe(2);
+    expect((await cli('archive', 'event', 'missing.ndjson')).code).toBe(2);
+    expect((await cli('archive', 'event', write('empty.ndjson', '\n'))).code).toBe(2);
+    expect(await count()).toBe(before);
+  });
+
+  it('per batch: earlier batches stay; --atomic: all or nothing', async () => {
+    const events = [
+      { event_id: 'b1', type: 't' },
+      { event_id: 'b2', type: 't' },
+      { event_id: 'b3', type: 't', parents: ['ghost'] },
+    ];
+    const before = await count();
+    expect(
+      (
+        await cli(
+          'archive',
+          'event',
+          write('atomic.ndjson', ndjson(events)),
+          '--atomic',
+          '--batch-size',
+          '2',
+        )
+      ).code,
+    ).toBe(3);
+    expect(await count()).toBe(before);
+    expect((await cli('archive', 'event', 'atomic.ndjson', '--batch-size', '2')).code).toBe(3);
+    expect(await count()).toBe(before + 2);
+  });
+});
+
+describe('trace', () => {
+  beforeAll(async () => {
+    // A diamond: d1 ← (d2, d3) ← d4, and d4 ← d5; d1 came from the spec.
+    const graph = [
+      { event_id: 'd1', type: 'start', inputs: ['prd:spec@1'] },
+      { event_id: 'd2', type: 'left', parents: ['d1'] },
+      { event_id: 'd3', type: 'right', parents: ['d1'] },
+      { event_id: 'd4', type: 'join', parents: ['d2', 'd3'] },
+      { event_id: 'd5', type: 'publish', parents: ['d4'] },
+    ];
+    expect((await cli('archive', 'event', write('diamond.ndjson', ndjson(graph)))).code).toBe(0);
+  });
+
+  it('a node reached along several paths appears once, at its shortest distance', async () => {
+    const t = JSON.parse((await cli('trace', 'd5', '--json')).stdout) as TraceJson;
+    expect(t.nodes.map((n) => [n.id, n.distance])).toEqual([
+      ['prd:spec@1', -4],
+      ['d1', -3],
+      ['d2', -2],
+      ['d3', -2],
+      ['d4', -1],
+      ['d5', 0],
+    ]);
+    expect(t.edges).toHaveLength(6);
+  });
+
+  it('depth limits, --down and --both', async () => {
+    expect(
+      (
+        JSON.parse((await cli('trace', 'd5', '--depth', '2', '--json')).stdout) as TraceJson
+      ).nodes.map((n) => n.id),
+    ).toEqual(['d2', 'd3', 'd4', 'd5']);
+    expect(
+      (JSON.parse((await cli('trace', 'd1', '--down', '--json')).stdout) as TraceJson).nodes.map(
+        (n) => [n.id, n.distance],
+      ),
+    ).toEqual([
+      ['d1', 0],
+      ['d2', 1],
+      ['d3', 1],
+      ['d4', 2],
+      ['d5', 3],
+    ]);
+    expect(
+      (
+        JSON.parse(
+          (await cli('trace', 'd4', '--both', '--depth', '1', '--json')).stdout,
+        ) as TraceJson
+      ).nodes.map((n) => n.id),
+    ).toEqual(['d2', 'd3', 'd4', 'd5']);
+    const fromPrd = JSON.parse(
+      (await cli('trace', 'prd:spec@1', '--down', '--json')).stdout,
+    ) as TraceJson;
+    expect(fromPrd.nodes.map((n) => n.id)).toContain('d5');
+    expect(fromPrd.nodes.map((n) => n.id)).toContain('root');
+  });
+
+  it('tree, table, mermaid and dot have their shapes', async () => {
+    const tree = (await cli('trace', 'd5', '--format', 'tree')).stdout;
+    expect(tree.split('\n')[0]).toMatch(/^d5 {2}publish/);
+    expect(tree).toContain('└─ d4');
+    expect(tree.match(/d1 /g)).toHaveLength(1);
+    const mermaid = (await cli('trace', 'd5', '--format', 'mermaid')).stdout;
+    expect(mermaid.split('\n')[0]).toBe('flowchart TD');
+    expect(mermaid.match(/ --> /g)?.length).toBe(5);
+    expect(mermaid).toContain('-->|input|');
+    const dot = (await cli('trace', 'd5', '--format', 'dot')).stdout;
+    expect(dot).toMatch(/^digraph lineage \{/);
+    expect(dot.trim().endsWith('}')).toBe(true);
+    expect(dot).toContain('"d4" -> "d5";');
+    expect(dot).toContain('"prd:spec@1" -> "d1" [style=dashed, label="input"];');
+    expect((await cli('trace', 'd5', '--format', 'table')).stdout).toContain('distance');
+    expect((await cli('trace', 'd5', '--format', 'svg')).code).toBe(2);
+  });
+
+  it('an unknown id exits 3', async () => {
+    expect((await cli('trace', 'nope')).code).toBe(3);
+    expect((await cli('trace', 'prd:spec@7')).code).toBe(3);
+    expect((await cli('query', 'events', 'nope')).code).toBe(3);
+  });
+});
+
+describe('query events', () => {
+  it('filters, a limit, and keyset pagination with --after', async () => {
+    const first = JSON.parse(
+      (await cli('query', 'events', '--type', 't', '--limit', '2', '--json')).stdout,
+    ) as { events: Array<{ eventId: string }>; next: string };
+    expect(first.events).toHaveLength(2);
+    const second = JSON.parse(
+      (await cli('query', 'events', '--type', 't', '--limit', '2', '--after', first.next, '--json'))
+        .stdout,
+    ) as { events: Array<{ eventId: string }> };
+    expect(second.events.map((e) => e.eventId)).not.toContain(first.events[0]?.eventId);
+    const one = JSON.parse((await cli('query', 'events', 'd4', '--json')).stdout) as {
+      parents: string[];
+      children: string[];
+    };
+    expect(one).toMatchObject({ parents: ['d2', 'd3'], children: ['d5'] });
+  });
+});
+
+describe('OpenLineage', () => {
+  const run = (runId: string, eventType: string, eventTime: string, extra: object = {}) => ({
+    eventTime,
+    eventType,
+    producer: 'https://example.com/producer',
+    run: { runId },
+    job: { namespace: 'etl', name: `job-${runId.slice(0, 4)}` },
+    ...extra,
+  });
+  const A = 'aaaaaaaa-0000-4000-8000-000000000001';
+  const B = 'bbbbbbbb-0000-4000-8000-000000000002';
+  const P = 'cccccccc-0000-4000-8000-000000000003';
+  const events = [
+    run(A, 'START', '2026-11-01T10:00:00Z', {
+      schemaURL: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent',
+    }),
+    run(A, 'COMPLETE', '2026-11-01T10:05:00.123456789Z', {
+      outputs: [{ namespace: 'warehouse', name: 'orders' }],
+    }),
+    // No schemaURL, a time with no zone, a parent run that lives in another system.
+    run(B, 'START', '2026-11-01T11:00:00.5', {
+      inputs: [{ namespace: 'warehouse', name: 'orders' }],
+      run: {
+        runId: B,
+        facets: { parent: { run: { runId: P }, job: { namespace: 'airflow', name: 'dag' } } },
+      },
+    }),
+    run(B, 'COMPLETE', '2026-11-01T11:10:00Z', {
+      outputs: [{ namespace: 'reports', name: 'daily' }],
+    }),
+  ];
+
+  it('maps runs, datasets and parent facets into lineage; a second import changes nothing', async () => {
+    const file = write('ol.ndjson', ndjson(events));
+    const r = await cli('archive', 'event', file, '--format', 'openlineage', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 4 });
+    const again = await cli('archive', 'event', file, '--format', 'openlineage', '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ new: 0, alreadyArchived: 4 });
+    const bComplete = `ol:${B}:COMPLETE:2026-11-01T11:10:00.000Z`;
+    const t = JSON.parse((await cli('trace', bComplete, '--json')).stdout) as TraceJson;
+    // B's completion ← B's start ← A's completion (wrote the orders B read) ← A's start.
+    expect(t.nodes.map((n) => n.id)).toEqual([
+      `ol:${A}:START:2026-11-01T10:00:00.000Z`,
+      `ol:${A}:COMPLETE:2026-11-01T10:05:00.123Z`,
+      `ol:${B}:START:2026-11-01T11:00:00.500Z`,
+      bComplete,
+    ]);
+    const start = JSON.parse(
+      (await cli('query', 'events', `ol:${B}:START:2026-11-01T11:00:00.500Z`, '--json')).stdout,
+    ) as {
+      runId: string;
+      payload: { openlineage: { run: { facets: { parent: { run: { runId: string } } } } } };
+    };
+    expect(start.runId).toBe(B);
+    // The parent run is not archived here: its reference is kept in the payload, not rejected.
+    expect(start.payload.openlineage.run.facets.parent.run.runId).toBe(P);
+  });
+
+  it('a parent run that is archived is linked', async () => {
+    const child = run('dddddddd-0000-4000-8000-000000000004', 'START', '2026-11-01T12:00:00Z', {
+      run: {
+        runId: 'dddddddd-0000-4000-8000-000000000004',
+        facets: { parent: { run: { runId: A } } },
+      },
+    });
+    expect(
+      (
+        await cli(
+          'archive',
+          'event',
+          write('child.json', JSON.stringify(child)),
+          '--format',
+          'openlineage',
+        )
+      ).code,
+    ).toBe(0);
+    const detail = JSON.parse(
+      (
+        await cli(
+          'query',
+          'events',
+          'ol:dddddddd-0000-4000-8000-000000000004:START:2026-11-01T12:00:00.000Z',
+          '--json',
+        )
+      ).stdout,
+    ) as { parents: string[] };
+    expect(detail.parents).toEqual([`ol:${A}:COMPLETE:2026-11-01T10:05:00.123Z`]);
+  });
+
+  it('rejects what the spec requires: no runId, no job, no eventTime (exit 2, with the line)', async () => {
+    const before = await count();
+    const r = await cli(
+      'archive',
+      'event',
+      write(
+        'olbad.ndjson',
+        ndjson([
+          events[0] as object,
+          { eventTime: '2026-11-01T10:00:00Z', job: { namespace: 'a', name: 'b' }, run: {} },
+        ]),
+      ),
+      '--format',
+      'openlineage',
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('olbad.ndjson:2: not an OpenLineage RunEvent: run.runId');
+    const time = await cli(
+      'archive',
+      'event',
+      write('oltime.json', JSON.stringify({ ...run(A, 'OTHER', 'yesterday') })),
+      '--format',
+      'openlineage',
+    );
+    expect(time.code).toBe(2);
+    expect(await count()).toBe(before);
+  });
+});
+
+describe('a 100k-line stream, then verify', () => {
+  it('archives 100,000 NDJSON events with lineage in batches, and the store verifies', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 100_000; i += 1) {
+      const parents = i === 0 ? [] : [`s${i - 1}`, ...(i > 10 ? [`s${i - 10}`] : [])];
+      lines.push(
+        JSON.stringify({
+          event_id: `s${i}`,
+          type: 'step',
+          module: i % 2 ? 'odd' : 'even',
+          parents,
+          payload: { i },
+        }),
+      );
+    }
+    writeFileSync(join(dir, 'stream.ndjson'), lines.join('\n'));
+    const r = await cli('archive', 'event', 'stream.ndjson', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 100_000, ids: null });
+    const t = JSON.parse(
+      (await cli('trace', 's99999', '--depth', '1000', '--json')).stdout,
+    ) as TraceJson;
+    // Steps of 1 and of 10: s90009 is 999 tens back; every node appears once.
+    expect(Math.min(...t.nodes.map((n) => n.distance))).toBe(-1000);
+    expect(new Set(t.nodes.map((n) => n.id)).size).toBe(t.nodes.length);
+    expect(t.nodes.some((n) => n.id === 's90009')).toBe(true);
+    const v = await cli('verify', '--json');
+    expect(v.code).toBe(0);
+  }, 240_000);
+});
