@@ -83,52 +83,66 @@ export async function up(knex: Knex): Promise<void> {
     #variable_conflict use_column
     declare
       d integer := 0;
-      added integer;
+      frontier text[] := array[start_id];
     begin
+      -- The frontier is an array, so each step is an index lookup (= any(frontier)) whatever the
+      -- planner believes about temp tables; the visited set is a table with a primary key.
       create temp table if not exists _walk_visited (node text primary key, distance integer, via text) on commit drop;
-      create temp table if not exists _walk_frontier (node text primary key) on commit drop;
-      create temp table if not exists _walk_next (node text primary key) on commit drop;
+      -- Every edge the walk crosses (next, via), so callers get the graph without walking it again.
+      create temp table if not exists _walk_edges (next text, via text) on commit drop;
       delete from _walk_visited;
-      delete from _walk_frontier;
-      delete from _walk_next;
+      delete from _walk_edges;
       insert into _walk_visited values (start_id, 0, null);
-      insert into _walk_frontier values (start_id);
-      while d < max_depth loop
+      while d < max_depth and cardinality(frontier) > 0 loop
         d := d + 1;
-        with step as (
-          select p.parent_id as next, f.node as via
-            from _walk_frontier f join cc.event_parents p on p.event_id = f.node
-           where direction = 'up'
-          union all
-          select 'prd:' || i.prd_id || '@' || i.version, f.node
-            from _walk_frontier f join cc.event_inputs i on i.event_id = f.node
-           where direction = 'up'
-          union all
-          select p.event_id, f.node
-            from _walk_frontier f join cc.event_parents p on p.parent_id = f.node
-           where direction = 'down'
-          union all
-          select i.event_id, f.node
-            from _walk_frontier f
-            join cc.event_inputs i
-              on f.node like 'prd:%'
-             and i.prd_id = split_part(substr(f.node, 5), '@', 1)
-             and i.version = nullif(split_part(substr(f.node, 5), '@', 2), '')::integer
-           where direction = 'down'
-        ), fresh as (
-          insert into _walk_visited (node, distance, via)
-          select distinct on (next) next, d, via from step order by next, via
-          on conflict (node) do nothing
-          returning _walk_visited.node
-        )
-        insert into _walk_next select fresh.node from fresh;
-        get diagnostics added = row_count;
-        exit when added = 0;
-        -- The nodes first reached at this distance are the next frontier.
-        delete from _walk_frontier;
-        insert into _walk_frontier select n.node from _walk_next n;
-        delete from _walk_next;
+        if direction = 'up' then
+          with step as (
+            select p.parent_id as next, p.event_id as via from cc.event_parents p where p.event_id = any(frontier)
+            union all
+            select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i where i.event_id = any(frontier)
+          ), crossed as (
+            insert into _walk_edges select next, via from step
+          ), fresh as (
+            insert into _walk_visited (node, distance, via)
+            select distinct on (next) next, d, via from step order by next, via
+            on conflict (node) do nothing
+            returning _walk_visited.node
+          )
+          select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        else
+          with refs as (
+            select split_part(substr(f, 5), '@', 1) as prd_id, nullif(split_part(substr(f, 5), '@', 2), '')::integer as version, f
+              from unnest(frontier) f where f like 'prd:%'
+          ), step as (
+            select p.event_id as next, p.parent_id as via from cc.event_parents p where p.parent_id = any(frontier)
+            union all
+            select i.event_id, r.f from refs r join cc.event_inputs i on i.prd_id = r.prd_id and i.version = r.version
+          ), crossed as (
+            insert into _walk_edges select next, via from step
+          ), fresh as (
+            insert into _walk_visited (node, distance, via)
+            select distinct on (next) next, d, via from step order by next, via
+            on conflict (node) do nothing
+            returning _walk_visited.node
+          )
+          select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        end if;
       end loop;
+      -- Stopped by the depth limit: the last nodes' edges among nodes already found, for the graph.
+      if cardinality(frontier) > 0 then
+        if direction = 'up' then
+          insert into _walk_edges
+          select p.parent_id, p.event_id from cc.event_parents p
+           where p.event_id = any(frontier) and exists (select 1 from _walk_visited v where v.node = p.parent_id)
+          union all
+          select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i
+           where i.event_id = any(frontier) and exists (select 1 from _walk_visited v where v.node = 'prd:' || i.prd_id || '@' || i.version);
+        else
+          insert into _walk_edges
+          select p.event_id, p.parent_id from cc.event_parents p
+           where p.parent_id = any(frontier) and exists (select 1 from _walk_visited v where v.node = p.event_id);
+        end if;
+      end if;
       return query select v.node, v.distance, v.via from _walk_visited v order by v.distance, v.node;
     end $$;
   `);

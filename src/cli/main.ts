@@ -28,6 +28,10 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'archive event': () => import('./commands/events.js'),
   'query events': () => import('./commands/events.js'),
   trace: () => import('./commands/trace.js'),
+  export: () => import('./commands/export.js'),
+  import: () => import('./commands/export.js'),
+  'link add': () => import('./commands/link.js'),
+  'link list': () => import('./commands/link.js'),
   keygen: () => import('./commands/keygen.js'),
 };
 
@@ -123,6 +127,12 @@ export async function main(
     process.stderr.write('cos-db: interrupted; rolling back and releasing locks\n');
     void runInterruptCleanups().finally(() => process.exit(ExitCode.interrupted));
   };
+  // A reader that stopped early (`| head`) closes the pipe: stop quietly, as Unix tools do.
+  const onStdoutError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE')
+      void runInterruptCleanups().finally(() => process.exit(ExitCode.ok));
+  };
+  process.stdout.on('error', onStdoutError);
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
   try {
@@ -142,6 +152,7 @@ export async function main(
     return report(out ?? (await outputFor(argv, env)), error);
   } finally {
     process.off('SIGINT', onSigint);
+    process.stdout.off('error', onStdoutError);
     process.off('SIGTERM', onSigint);
   }
 }

@@ -203,6 +203,44 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     .action(run('trace'));
 
   program
+    .command('export [kind]')
+    .description(
+      'stream prd, events or lineage out (json, ndjson, csv, openlineage); --all writes a bundle',
+    )
+    .option('--format <format>', 'json, ndjson (default), csv, or openlineage (events)')
+    .option(
+      '--out <file>',
+      'write here (atomically: renamed into place when complete) instead of stdout',
+    )
+    .option(
+      '--all',
+      'a bundle of every chain with its proof, the modules and the links (needs --out)',
+    )
+    .option('--id <id>', 'prd: one PRD')
+    .option('--status <status>', 'prd: front-matter status')
+    .option('--type <type>', 'events, lineage: event type')
+    .option('--module <module>', 'events, lineage: module')
+    .option('--actor <actor>', 'events, lineage: actor')
+    .option('--task <task>', 'events, lineage: task id')
+    .option('--since <time>', 'at or after (ISO time, or an age such as 7d)')
+    .option('--until <time>', 'before')
+    .action(run('export'));
+  program
+    .command('import <file>')
+    .description(
+      "load a bundle: each chain here must be empty or a prefix of the bundle's; prod needs --yes",
+    )
+    .action(run('import'));
+
+  const link = program.command('link').description('memory links from L4 records to L3 entries');
+  link
+    .command('add <ref> <l3-ref>')
+    .description('link an event id or prd:ID@VERSION to an L3 entry (a URI or key)')
+    .option('--relation <name>', 'how they relate (default references)')
+    .action(run('link add'));
+  link.command('list [ref]').description('links, all or of one record').action(run('link list'));
+
+  program
     .command('verify')
     .description(
       'recompute every hash chain, check positions and guards; exit 4 if anything is wrong',

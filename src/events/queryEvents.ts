@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
+import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
 
 export type EventFilters = {
   type?: string | undefined;
@@ -120,7 +121,7 @@ export async function queryEvents(
   };
 }
 
-export type EventDetail = EventRow & { children: string[] };
+export type EventDetail = EventRow & { children: string[]; links: MemoryLink[] };
 
 /** One event whole, with its parents, children and inputs. Unknown id: exit 3. */
 export async function eventDetail(knex: Knex, eventId: string): Promise<EventDetail> {
@@ -137,5 +138,5 @@ export async function eventDetail(knex: Knex, eventId: string): Promise<EventDet
       [eventId],
     )
   ).rows.map((r) => r.event_id);
-  return { ...toEventRow(row), children };
+  return { ...toEventRow(row), children, links: await listLinks(knex, [eventId]) };
 }

@@ -14,6 +14,8 @@ export type TraceNode = {
   label: string;
   type: string | null;
   occurredAt: string | null;
+  /** L3 entries this node links to (cos-db link add). */
+  links: Array<{ l3Ref: string; relation: string }>;
 };
 
 export type TraceEdge = { from: string; to: string; kind: 'parent' | 'input' };
@@ -26,14 +28,57 @@ export type Trace = {
   edges: TraceEdge[];
 };
 
-async function walk(knex: Knex, root: string, direction: 'up' | 'down', depth: number) {
-  // One statement: the walk runs in the server (cc.lineage_walk), each node visited once.
-  return (
-    await knex.raw<{ rows: Array<{ node: string; distance: number; via: string | null }> }>(
-      'select node, distance, via from cc.lineage_walk(?, ?, ?)',
+type WalkRow = {
+  node: string;
+  distance: number;
+  via: string | null;
+  type: string | null;
+  actor: string | null;
+  occurred_at: Date | null;
+  title: string | null;
+  version: number | null;
+  archived_at: Date | null;
+};
+
+/**
+ * One walk in the server (cc.lineage_walk: breadth-first, each node once) with each node's
+ * details joined there. Its visited set (_walk_visited) lives until the transaction ends, so the
+ * edges and links among the nodes are joined in the server too: nothing is shipped back and forth.
+ */
+async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down', depth: number) {
+  const rows = (
+    await trx.raw<{ rows: WalkRow[] }>(
+      `select w.node, w.distance, w.via, e.type, e.actor, e.occurred_at, v.title, v.version, v.archived_at
+         from cc.lineage_walk(?, ?, ?) w
+         left join cc.events e on e.event_id = w.node
+         left join cc.prd_versions v
+           on w.node like 'prd:%' and v.prd_id = split_part(substr(w.node, 5), '@', 1)
+          and v.version = nullif(split_part(substr(w.node, 5), '@', 2), '')::integer`,
       [root, direction, depth],
     )
   ).rows;
+  // The edges the walk crossed: for "up" from the node reached (a parent or input) to the one it
+  // was reached from; for "down" the other way round.
+  const edges = (
+    await trx.raw<{ rows: Array<{ from_id: string; to_id: string; kind: 'parent' | 'input' }> }>(
+      direction === 'up'
+        ? `select next as from_id, via as to_id, case when next like 'prd:%' then 'input' else 'parent' end as kind from _walk_edges`
+        : `select via as from_id, next as to_id, case when via like 'prd:%' then 'input' else 'parent' end as kind from _walk_edges`,
+    )
+  ).rows;
+  const hasLinks = (
+    await trx.raw<{ rows: Array<{ t: string | null }> }>(
+      "select to_regclass('cc.memory_links') as t",
+    )
+  ).rows[0]?.t;
+  const links = hasLinks
+    ? (
+        await trx.raw<{ rows: Array<{ ref: string; l3_ref: string; relation: string }> }>(
+          'select l.ref, l.l3_ref, l.relation from cc.memory_links l join _walk_visited v on v.node = l.ref order by l.created_at, l.link_id',
+        )
+      ).rows
+    : [];
+  return { rows, edges, links };
 }
 
 /**
@@ -63,91 +108,45 @@ export async function trace(
       hint: prd ? 'see `cos-db query prd`' : 'see `cos-db query events`',
     });
 
-  const found = new Map<string, { distance: number; via: string | null }>();
-  if (direction !== 'down')
-    for (const r of await walk(knex, root, 'up', depth))
-      found.set(r.node, { distance: -r.distance, via: r.via });
-  if (direction !== 'up')
-    for (const r of await walk(knex, root, 'down', depth))
-      if (!found.has(r.node) || r.distance === 0)
-        found.set(r.node, { distance: r.distance, via: r.via });
-
-  const ids = [...found.keys()];
-  const eventIds = ids.filter((id) => !id.startsWith('prd:'));
-  const prdRefs = ids
-    .filter((id) => id.startsWith('prd:'))
-    .map((id) => PRD_REF.exec(id) as RegExpExecArray);
-  const details = new Map<
-    string,
-    { label: string; type: string | null; occurredAt: string | null }
-  >();
-  if (eventIds.length) {
-    const rows = (
-      await knex.raw<{
-        rows: Array<{ event_id: string; type: string; occurred_at: Date; actor: string | null }>;
-      }>('select event_id, type, occurred_at, actor from cc.events where event_id = any(?)', [
-        eventIds,
-      ])
-    ).rows;
-    for (const r of rows)
-      details.set(r.event_id, {
-        label: `${r.type}${r.actor ? ` by ${r.actor}` : ''}`,
-        type: r.type,
-        occurredAt: new Date(r.occurred_at).toISOString(),
-      });
-  }
-  if (prdRefs.length) {
-    const rows = (
-      await knex.raw<{
-        rows: Array<{ prd_id: string; version: number; title: string; archived_at: Date }>;
-      }>(
-        'select prd_id, version, title, archived_at from cc.prd_versions where (prd_id, version) in (select * from unnest(?::text[], ?::int[]))',
-        [prdRefs.map((m) => m[1] as string), prdRefs.map((m) => Number(m[2]))],
-      )
-    ).rows;
-    for (const r of rows)
-      details.set(`prd:${r.prd_id}@${r.version}`, {
-        label: `PRD ${r.title} v${r.version}`,
-        type: null,
-        occurredAt: new Date(r.archived_at).toISOString(),
-      });
-  }
-  const edges: TraceEdge[] = [];
-  if (eventIds.length) {
-    const set = new Set(ids);
-    const parentRows = (
-      await knex.raw<{ rows: Array<{ event_id: string; parent_id: string }> }>(
-        'select event_id, parent_id from cc.event_parents where event_id = any(?)',
-        [eventIds],
-      )
-    ).rows;
-    for (const r of parentRows)
-      if (set.has(r.parent_id)) edges.push({ from: r.parent_id, to: r.event_id, kind: 'parent' });
-    const inputRows = (
-      await knex.raw<{ rows: Array<{ event_id: string; prd_id: string; version: number }> }>(
-        'select event_id, prd_id, version from cc.event_inputs where event_id = any(?)',
-        [eventIds],
-      )
-    ).rows;
-    for (const r of inputRows) {
-      const ref = `prd:${r.prd_id}@${r.version}`;
-      if (set.has(ref)) edges.push({ from: ref, to: r.event_id, kind: 'input' });
+  const nodes = new Map<string, TraceNode>();
+  const edges = new Map<string, TraceEdge>();
+  const walks = direction === 'both' ? (['up', 'down'] as const) : ([direction] as const);
+  for (const dir of walks) {
+    // Each walk in its own transaction: its visited set is dropped at commit.
+    const found = await knex.transaction((trx) => walk(trx, root, dir, depth));
+    const linksOf = new Map<string, TraceNode['links']>();
+    for (const l of found.links) {
+      const list = linksOf.get(l.ref) ?? [];
+      list.push({ l3Ref: l.l3_ref, relation: l.relation });
+      linksOf.set(l.ref, list);
     }
+    for (const r of found.rows) {
+      if (nodes.has(r.node)) continue;
+      const isPrd = r.node.startsWith('prd:');
+      nodes.set(r.node, {
+        id: r.node,
+        kind: isPrd ? 'prd' : 'event',
+        distance: dir === 'up' ? -r.distance : r.distance,
+        via: r.via,
+        label: isPrd
+          ? `PRD ${r.title ?? '?'} v${r.version ?? '?'}`
+          : `${r.type ?? '?'}${r.actor ? ` by ${r.actor}` : ''}`,
+        type: isPrd ? null : r.type,
+        occurredAt: isPrd
+          ? r.archived_at
+            ? new Date(r.archived_at).toISOString()
+            : null
+          : r.occurred_at
+            ? new Date(r.occurred_at).toISOString()
+            : null,
+        links: linksOf.get(r.node) ?? [],
+      });
+    }
+    for (const e of found.edges)
+      edges.set(`${e.from_id}\u0000${e.to_id}`, { from: e.from_id, to: e.to_id, kind: e.kind });
   }
-  const nodes: TraceNode[] = ids
-    .map((id) => {
-      const f = found.get(id) as { distance: number; via: string | null };
-      const d = details.get(id);
-      return {
-        id,
-        kind: id.startsWith('prd:') ? ('prd' as const) : ('event' as const),
-        distance: f.distance,
-        via: f.via,
-        label: d?.label ?? id,
-        type: d?.type ?? null,
-        occurredAt: d?.occurredAt ?? null,
-      };
-    })
-    .sort((a, b) => a.distance - b.distance || a.id.localeCompare(b.id));
-  return { root, direction, depth, nodes, edges };
+  const sorted = [...nodes.values()].sort(
+    (a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
+  return { root, direction, depth, nodes: sorted, edges: [...edges.values()] };
 }

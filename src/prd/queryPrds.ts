@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
+import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
 
 export type PrdSummary = {
   prdId: string;
@@ -22,6 +23,8 @@ export type PrdVersionRow = {
   archivedBy: string;
   archivedAt: string;
   hash: string;
+  /** Memory links to L3 from this version. */
+  links: MemoryLink[];
 };
 
 export type PrdFilters = {
@@ -117,6 +120,7 @@ const toVersion = (r: VersionDbRow): PrdVersionRow => ({
   archivedBy: r.archived_by,
   archivedAt: new Date(r.archived_at).toISOString(),
   hash: r.hash,
+  links: [],
 });
 
 /** One PRD's history, oldest first. Unknown id: exit 3. */
@@ -147,7 +151,13 @@ export async function prdHistory(
     )
   ).rows;
   if (rows.length === 0) await requirePrd(knex, prdId);
-  return rows.map(toVersion);
+  const versions = rows.map(toVersion);
+  const links = await listLinks(
+    knex,
+    versions.map((v) => `prd:${v.prdId}@${v.version}`),
+  );
+  for (const v of versions) v.links = links.filter((l) => l.ref === `prd:${v.prdId}@${v.version}`);
+  return versions;
 }
 
 export async function requirePrd(knex: Knex, prdId: string): Promise<number> {

@@ -66,6 +66,7 @@ async function query(context: Context): Promise<void> {
         `parents:  ${detail.parents.join(', ') || '-'}`,
         `children: ${detail.children.join(', ') || '-'}`,
         `inputs:   ${detail.inputs.join(', ') || '-'}`,
+        `links:    ${detail.links.map((l) => `${l.relation} ${l.l3Ref}`).join(', ') || '-'}`,
         `payload:  ${JSON.stringify(detail.payload, null, 2)}`,
       ].join('\n'),
     );

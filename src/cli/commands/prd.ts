@@ -101,7 +101,7 @@ async function query(context: Context): Promise<void> {
   const history = await withDb(context, (db) => prdHistory(db.knex, id, filters));
   out.result(history, () =>
     out.table(
-      ['version', 'sha256', 'size', 'archived at', 'by', 'message'],
+      ['version', 'sha256', 'size', 'archived at', 'by', 'message', 'links'],
       history.map((v) => [
         v.version,
         v.sha256.slice(0, 16),
@@ -109,6 +109,7 @@ async function query(context: Context): Promise<void> {
         v.archivedAt,
         v.archivedBy,
         v.message ?? '',
+        v.links.map((l) => `${l.relation} ${l.l3Ref}`).join(', '),
       ]),
     ),
   );

@@ -1,0 +1,153 @@
+import { spawnSync } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dropDatabase, freshDatabase } from './ledger.js';
+import { BIN, median, type Row, type Scenario } from './harness.js';
+
+const N = 1_000_000;
+
+/** Each event has the one before as parent and, for fan-in, one more among the 50 before. */
+function parentsOf(i: number): number[] {
+  if (i === 0) return [];
+  const extra = i > 2 ? i - 2 - ((i * 7919) % Math.min(48, i - 2)) : -1;
+  return extra >= 0 && extra !== i - 1 ? [i - 1, extra] : [i - 1];
+}
+
+async function writeInputs(dir: string): Promise<void> {
+  const ndjson = createWriteStream(join(dir, 'events.ndjson'));
+  const csv = createWriteStream(join(dir, 'events.csv'));
+  const base = Date.UTC(2026, 0, 1);
+  for (let i = 0; i < N; i += 1) {
+    const event = {
+      event_id: `e${i}`,
+      type: i % 10 === 0 ? 'task.completed' : 'task.step',
+      module: `m${i % 4}`,
+      actor: `agent-${i % 16}`,
+      occurred_at: new Date(base + i * 1000).toISOString(),
+      parents: parentsOf(i).map((p) => `e${p}`),
+      payload: { i, ok: true },
+    };
+    const line = `${JSON.stringify(event)}\n`;
+    if (!ndjson.write(line)) await new Promise<void>((r) => ndjson.once('drain', () => r()));
+    const row = `${event.event_id},${event.type},${event.module},${event.actor},${event.occurred_at},"${JSON.stringify(event.parents).replace(/"/g, '""')}","${JSON.stringify(event.payload).replace(/"/g, '""')}"\n`;
+    if (!csv.write(row)) await new Promise<void>((r) => csv.once('drain', () => r()));
+  }
+  await Promise.all([new Promise((r) => ndjson.end(r)), new Promise((r) => csv.end(r))]);
+}
+
+function timed(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  command = process.execPath,
+): { ms: number; rssMb: number } {
+  const start = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', command, ...args], {
+    env,
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+  });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0)
+    throw new Error(`${command} ${args.slice(0, 3).join(' ')} failed: ${r.stderr.slice(-2000)}`);
+  return { ms, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024 };
+}
+
+/** The baseline walk: breadth-first in SQL with a visited set, written here independently. */
+function bfsSql(start: string, depth: number): string {
+  return `
+    create temp table v (node text primary key, d int);
+    insert into v values ('${start}', 0);
+    do $$ declare i int := 0; f text[] := array['${start}']; begin
+      while i < ${depth} and cardinality(f) > 0 loop
+        i := i + 1;
+        with ins as (
+          insert into v select distinct p.parent_id, i from cc.event_parents p where p.event_id = any(f)
+          on conflict do nothing returning node)
+        select coalesce(array_agg(node), '{}') into f from ins;
+      end loop; end $$;
+    select count(*) from v;`;
+}
+
+export const events: Scenario = {
+  name: 'events',
+  async run() {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-db-bench-events-'));
+    await writeInputs(dir);
+    const url = await freshDatabase('cos_bench_events');
+    const env = { PATH: process.env.PATH ?? '', HOME: dir, COS_DEV_DATABASE_URL: url };
+    timed([BIN, 'migrate', '-q'], env, dir);
+    const ingest = timed(
+      [BIN, 'archive', 'event', 'events.ndjson', '-q', '--batch-size', '5000'],
+      env,
+      dir,
+    );
+    spawnSync(
+      'psql',
+      [
+        url,
+        '-qc',
+        'create table plain_events (event_id text primary key, type text, module text, actor text, occurred_at timestamptz, parents jsonb, payload jsonb); create index on plain_events (type, occurred_at); create index on plain_events (module, occurred_at)',
+      ],
+      { env },
+    );
+    const copy = timed(
+      [url, '-qc', `\\copy plain_events from '${join(dir, 'events.csv')}' with (format csv)`],
+      env,
+      dir,
+      'psql',
+    );
+    spawnSync('psql', [url, '-qc', 'analyze'], { env });
+    const rows: Row[] = [];
+    const rate = N / (ingest.ms / 1000);
+    const copyRate = N / (copy.ms / 1000);
+    rows.push({
+      scenario: 'archive event, 1M NDJSON events with lineage',
+      value: rate,
+      unit: 'rows/s',
+      baseline: 'psql \\copy, plain indexed table',
+      baselineValue: copyRate,
+      target: '≥ 1/4 of baseline',
+      met: rate >= copyRate / 4,
+      runs: 1,
+    });
+    rows.push({
+      scenario: 'archive event, 1M: peak RSS',
+      value: ingest.rssMb,
+      unit: 'MB',
+      baseline: '-',
+      baselineValue: null,
+      target: '< 200 MB',
+      met: ingest.rssMb < 200,
+      runs: 1,
+    });
+    const last = `e${N - 1}`;
+    for (const depth of [20, 1000]) {
+      const cos: number[] = [];
+      const sql: number[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        cos.push(
+          timed([BIN, 'trace', last, '--depth', String(depth), '--format', 'json'], env, dir).ms,
+        );
+        sql.push(timed([url, '-qAtc', bfsSql(last, depth)], env, dir, 'psql').ms);
+      }
+      const value = median(cos);
+      const base = median(sql);
+      rows.push({
+        scenario: `trace, depth ${depth}, 1M-event graph (whole process)`,
+        value,
+        unit: 'ms',
+        baseline: 'psql: SQL BFS with visited set',
+        baselineValue: base,
+        target: '≤ 2× baseline',
+        met: value <= 2 * base,
+        runs: 5,
+      });
+    }
+    await dropDatabase('cos_bench_events');
+    rmSync(dir, { recursive: true, force: true });
+    return rows;
+  },
+};

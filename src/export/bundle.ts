@@ -1,0 +1,292 @@
+import type { Knex } from 'knex';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Database } from '../db/withDatabase.js';
+import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
+import { readJsonRecords } from '../events/readJsonRecords.js';
+import { contentColumns, contentOf, qualified } from '../integrity/contentColumns.js';
+import { lockChain, withLedgerTransaction } from '../integrity/ledger.js';
+import { GENESIS_HASH, ledgerHash } from '../integrity/ledgerHash.js';
+import { ledgerTables, splitTable, storeOrigin } from '../integrity/verify.js';
+import { readApplied } from '../migrations/historyTables.js';
+import { coreScope } from '../migrations/scopes.js';
+import { packageRoot } from '../packageRoot.js';
+import { plain } from './formats.js';
+import { streamRows } from './rowSource.js';
+import type { Sink } from './sink.js';
+
+export const BUNDLE_FORMAT = 'cos-db-bundle/1';
+/** Derived tables carried along (they index the events' own lineage), in foreign-key order. */
+const EDGE_TABLES = [
+  { table: 'cc.event_parents', keyset: ['event_id', 'parent_id'] },
+  { table: 'cc.event_inputs', keyset: ['event_id', 'prd_id', 'version'] },
+  { table: 'cc.event_datasets', keyset: ['event_id', 'dataset', 'role'] },
+];
+/** Ledger tables in the order their rows may refer to each other. */
+const LEDGER_ORDER = ['cc.prd_versions', 'cc.events', 'cc.memory_links'];
+
+export type ChainHead = { table: string; chain: string; size: number; head: string };
+export type Manifest = {
+  kind: 'manifest';
+  format: typeof BUNDLE_FORMAT;
+  cosDbVersion: string;
+  schemaVersion: string;
+  origin: string | null;
+  createdAt: string;
+  chains: ChainHead[];
+  modules: number;
+};
+
+async function schemaVersion(knex: Knex): Promise<string> {
+  const applied = await readApplied(knex, coreScope());
+  return applied[applied.length - 1]?.name ?? 'none';
+}
+
+async function heads(knex: Knex, tables: string[]): Promise<ChainHead[]> {
+  const result: ChainHead[] = [];
+  for (const table of tables) {
+    const rows = (
+      await knex.raw<{ rows: Array<{ chain: string; seq: string; hash: string }> }>(
+        `select distinct on (chain) chain, seq, hash from ${qualified(splitTable(table))} order by chain, seq desc`,
+      )
+    ).rows;
+    for (const r of rows) result.push({ table, chain: r.chain, size: Number(r.seq), head: r.hash });
+  }
+  return result;
+}
+
+function orderedLedgerTables(registered: string[]): string[] {
+  return [
+    ...LEDGER_ORDER.filter((t) => registered.includes(t)),
+    ...registered.filter((t) => !LEDGER_ORDER.includes(t)),
+  ];
+}
+
+/**
+ * Writes a bundle: a manifest (cos-db and schema version, every chain's size and head), the module
+ * registry, every ledger row with its integrity columns, and the lineage edges — one JSON record
+ * a line, read from one snapshot so manifest and rows agree.
+ */
+export async function exportBundle(
+  db: Database,
+  sink: Sink,
+  onProgress?: (n: number) => void,
+): Promise<Manifest> {
+  return db.knex.transaction(async (trx) => {
+    await trx.raw('set transaction isolation level repeatable read, read only');
+    const snapshot: Database = { ...db, knex: trx as unknown as Knex, engine: 'embedded' };
+    const tables = orderedLedgerTables(await ledgerTables(trx));
+    const modules = (
+      await trx.raw<{ rows: Array<Record<string, unknown>> }>(
+        'select * from cc.modules order by name',
+      )
+    ).rows;
+    const manifest: Manifest = {
+      kind: 'manifest',
+      format: BUNDLE_FORMAT,
+      cosDbVersion: (
+        JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
+      ).version,
+      schemaVersion: await schemaVersion(trx),
+      origin: await storeOrigin(trx),
+      createdAt: new Date().toISOString(),
+      chains: await heads(trx, tables),
+      modules: modules.length,
+    };
+    await sink.write(`${JSON.stringify(manifest)}\n`);
+    for (const row of modules)
+      await sink.write(`${JSON.stringify({ kind: 'module', row: plain(row) })}\n`);
+    let n = 0;
+    // Paged, inside the snapshot: a cursor stream would need a second connection.
+    for (const table of tables) {
+      for await (const row of streamRows(snapshot, {
+        sql: `select * from ${qualified(splitTable(table))}`,
+        bindings: [],
+        keyset: ['chain', 'seq'],
+      })) {
+        await sink.write(`${JSON.stringify({ kind: 'ledger', table, row: plain(row) })}\n`);
+        if (++n % 10_000 === 0) onProgress?.(n);
+      }
+    }
+    for (const edge of EDGE_TABLES) {
+      for await (const row of streamRows(snapshot, {
+        sql: `select * from ${edge.table}`,
+        bindings: [],
+        keyset: edge.keyset,
+      })) {
+        await sink.write(
+          `${JSON.stringify({ kind: 'edge', table: edge.table, row: plain(row) })}\n`,
+        );
+      }
+    }
+    return manifest;
+  });
+}
+
+type BundleRecord =
+  | Manifest
+  | { kind: 'module'; row: Record<string, unknown> }
+  | { kind: 'ledger'; table: string; row: Record<string, unknown> }
+  | { kind: 'edge'; table: string; row: Record<string, unknown> };
+
+export type ImportReport = {
+  chains: Array<{ table: string; chain: string; had: number; appended: number; head: string }>;
+  modulesAdded: number;
+};
+
+const key = (table: string, chain: string) => `${table}\u0000${chain}`;
+
+async function* records(path: string): AsyncGenerator<BundleRecord & { line: number }> {
+  for await (const r of readJsonRecords(path)) yield { ...(r.value as BundleRecord), line: r.line };
+}
+
+/**
+ * Loads a bundle. Every target chain must be empty or a prefix of the bundle's (then only the
+ * rest is appended); anything else is refused with nothing written. Every bundle row's hash is
+ * recomputed on the way in, so a damaged or edited bundle is refused too.
+ */
+export async function importBundle(db: Database, path: string): Promise<ImportReport> {
+  const { knex } = db;
+  const iterator = records(path);
+  const first = await iterator.next();
+  const manifest = first.value as Manifest | undefined;
+  if (first.done || manifest?.kind !== 'manifest' || manifest.format !== BUNDLE_FORMAT) {
+    throw usageError(
+      `${path} is not a cos-db bundle (no ${BUNDLE_FORMAT} manifest on its first line)`,
+    );
+  }
+  const ours = await schemaVersion(knex);
+  if (ours !== manifest.schemaVersion) {
+    throw new CosError(
+      ExitCode.drift,
+      `the bundle is of schema ${manifest.schemaVersion}; this database is at ${ours}`,
+      { hint: 'migrate both to the same version (cos-db migrate) and try again' },
+    );
+  }
+  const tables = await ledgerTables(knex);
+  const target = new Map((await heads(knex, tables)).map((h) => [key(h.table, h.chain), h]));
+  const inBundle = new Set(manifest.chains.map((c) => key(c.table, c.chain)));
+  for (const [k, h] of target) {
+    if (!inBundle.has(k))
+      throw integrityError(
+        `refusing to import: chain ${h.table}/${h.chain} exists here but not in the bundle`,
+        { hint: 'import into an empty store, or one that is a prefix of the bundle' },
+      );
+  }
+
+  // Pass 1: check the bundle's rows and that every target chain is a prefix of it. Nothing written.
+  const prev = new Map<string, { seq: number; hash: string }>();
+  const columnsOf = new Map<string, Awaited<ReturnType<typeof contentColumns>>>();
+  for await (const record of records(path)) {
+    if (record.kind !== 'ledger') continue;
+    if (!tables.includes(record.table))
+      throw usageError(`${path}:${record.line}: ${record.table} is not a ledger table here`);
+    const columns =
+      columnsOf.get(record.table) ?? (await contentColumns(knex, splitTable(record.table)));
+    columnsOf.set(record.table, columns);
+    const row = record.row as Record<string, unknown> & {
+      chain: string;
+      seq: string;
+      prev_hash: string;
+      hash: string;
+      hash_version: number;
+    };
+    const k = key(record.table, row.chain);
+    const before = prev.get(k) ?? { seq: 0, hash: GENESIS_HASH };
+    const seq = Number(row.seq);
+    if (
+      seq !== before.seq + 1 ||
+      row.prev_hash !== before.hash ||
+      ledgerHash(row.hash_version, row.chain, row.seq, row.prev_hash, contentOf(columns, row)) !==
+        row.hash
+    ) {
+      throw integrityError(
+        `${path}:${record.line}: the bundle is damaged: ${record.table}/${row.chain} at ${seq} does not verify`,
+        { hint: 'export it again from the source' },
+      );
+    }
+    prev.set(k, { seq, hash: row.hash });
+    const mine = target.get(k);
+    if (mine && seq === mine.size && row.hash !== mine.head) {
+      throw integrityError(
+        `refusing to import: ${record.table}/${row.chain} here has diverged from the bundle at position ${seq}`,
+        { hint: 'the target is not a prefix of the bundle; import into an empty store' },
+      );
+    }
+  }
+  for (const c of manifest.chains) {
+    const got = prev.get(key(c.table, c.chain));
+    if (!got || got.seq !== c.size || got.hash !== c.head)
+      throw integrityError(`the bundle's rows do not match its manifest for ${c.table}/${c.chain}`);
+    const mine = target.get(key(c.table, c.chain));
+    if (mine && mine.size > c.size)
+      throw integrityError(
+        `refusing to import: ${c.table}/${c.chain} here is longer than in the bundle (${mine.size} > ${c.size})`,
+      );
+  }
+
+  // Pass 2: one transaction, each chain locked; only rows past each target chain's length.
+  return withLedgerTransaction(knex, async (trx) => {
+    for (const c of [...manifest.chains].sort((a, b) =>
+      key(a.table, a.chain).localeCompare(key(b.table, b.chain)),
+    ))
+      await lockChain(trx, splitTable(c.table), c.chain);
+    const report: ImportReport = {
+      chains: manifest.chains.map((c) => ({
+        table: c.table,
+        chain: c.chain,
+        had: target.get(key(c.table, c.chain))?.size ?? 0,
+        appended: 0,
+        head: c.head,
+      })),
+      modulesAdded: 0,
+    };
+    const byChain = new Map(report.chains.map((c) => [key(c.table, c.chain), c]));
+    let pending: { table: string; rows: unknown[] } | undefined;
+    const flush = async () => {
+      if (!pending || pending.rows.length === 0) return;
+      const { table, rows } = pending;
+      pending = undefined;
+      // Edges of events already here are already here too; a ledger row must never be skipped.
+      const skipExisting = EDGE_TABLES.some((e) => e.table === table)
+        ? ' on conflict do nothing'
+        : '';
+      await trx.raw(
+        `insert into ${table} select * from json_populate_recordset(null::${table}, ?::text::json)${skipExisting}`,
+        [JSON.stringify(rows)],
+      );
+    };
+    for await (const record of records(path)) {
+      if (record.kind === 'module') {
+        const name = String(record.row.name);
+        const added = await trx.raw<{ rowCount: number }>(
+          'insert into cc.modules (name, description, created_at, created_by) values (?, ?, ?, ?) on conflict (name) do nothing',
+          [
+            name,
+            record.row.description as string,
+            record.row.created_at as string,
+            record.row.created_by as string,
+          ],
+        );
+        if ((added.rowCount ?? 0) > 0) {
+          report.modulesAdded += 1;
+          await trx.raw(`create schema if not exists "${name.replace(/"/g, '""')}"`);
+        }
+        continue;
+      }
+      if (record.kind !== 'ledger' && record.kind !== 'edge') continue;
+      if (record.kind === 'ledger') {
+        const c = byChain.get(
+          key(record.table, String(record.row.chain)),
+        ) as ImportReport['chains'][number];
+        if (Number(record.row.seq) <= c.had) continue;
+        c.appended += 1;
+      }
+      if (pending && (pending.table !== record.table || pending.rows.length >= 1000)) await flush();
+      pending ??= { table: record.table, rows: [] };
+      pending.rows.push(record.row);
+    }
+    await flush();
+    return report;
+  });
+}
