@@ -146,6 +146,54 @@ export const events: Scenario = {
         runs: 5,
       });
     }
+    // Export (issue 7): 1M events as NDJSON, beside psql writing row_to_json of the same rows.
+    const exp: Array<{ ms: number; rssMb: number }> = [];
+    const psqlExport: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      rmSync(join(dir, 'out.ndjson'), { force: true });
+      exp.push(
+        timed(
+          [BIN, 'export', 'events', '--format', 'ndjson', '--out', 'out.ndjson', '-q'],
+          env,
+          dir,
+        ),
+      );
+      psqlExport.push(
+        timed(
+          [
+            url,
+            '-qc',
+            `\\copy (select row_to_json(e) from cc.events e) to '${join(dir, 'psql.ndjson')}'`,
+          ],
+          env,
+          dir,
+          'psql',
+        ).ms,
+      );
+    }
+    const exportMs = median(exp.map((e) => e.ms));
+    const exportBase = median(psqlExport);
+    rows.push({
+      scenario: 'export events, 1M as NDJSON (whole process)',
+      value: exportMs,
+      unit: 'ms',
+      baseline: 'psql \\copy (select row_to_json(...)) to file',
+      baselineValue: exportBase,
+      target: '≤ 2× baseline',
+      met: exportMs <= 2 * exportBase,
+      runs: 3,
+    });
+    const rss = median(exp.map((e) => e.rssMb));
+    rows.push({
+      scenario: 'export events, 1M: peak RSS',
+      value: rss,
+      unit: 'MB',
+      baseline: '-',
+      baselineValue: null,
+      target: '< 200 MB',
+      met: rss < 200,
+      runs: 3,
+    });
     await dropDatabase('cos_bench_events');
     rmSync(dir, { recursive: true, force: true });
     return rows;

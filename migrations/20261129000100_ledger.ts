@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from '../src/integrity/ledgerTable.js';
+import { appendOnlySql } from '../src/integrity/ledgerTable.js';
 
 /**
  * The ledger's foundations: the guard function every ledger table's triggers call, the registry
@@ -30,14 +30,7 @@ export async function up(knex: Knex): Promise<void> {
     insert into cc.store_identity default values;
   `);
   for (const table of ['cc.ledger_tables', 'cc.store_identity']) {
-    await knex.raw(`
-      create trigger ${GUARD_ROW_TRIGGER} before update or delete on ${table}
-        for each row execute function cc.ledger_guard();
-      create trigger ${GUARD_TRUNCATE_TRIGGER} before truncate on ${table}
-        for each statement execute function cc.ledger_guard();
-      alter table ${table} enable always trigger ${GUARD_ROW_TRIGGER};
-      alter table ${table} enable always trigger ${GUARD_TRUNCATE_TRIGGER};
-    `);
+    for (const statement of appendOnlySql(table)) await knex.raw(statement);
   }
 }
 

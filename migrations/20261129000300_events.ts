@@ -1,10 +1,5 @@
 import type { Knex } from 'knex';
-import {
-  dropLedgerTable,
-  GUARD_ROW_TRIGGER,
-  GUARD_TRUNCATE_TRIGGER,
-  makeLedgerTable,
-} from '../src/integrity/ledgerTable.js';
+import { appendOnlySql, dropLedgerTable, makeLedgerTable } from '../src/integrity/ledgerTable.js';
 
 const EDGE_TABLES = ['cc.event_parents', 'cc.event_inputs', 'cc.event_datasets'];
 
@@ -64,14 +59,7 @@ export async function up(knex: Knex): Promise<void> {
   `);
   await makeLedgerTable(knex, { schema: 'cc', table: 'events' });
   for (const table of EDGE_TABLES) {
-    await knex.raw(`
-      create trigger ${GUARD_ROW_TRIGGER} before update or delete on ${table}
-        for each row execute function cc.ledger_guard();
-      create trigger ${GUARD_TRUNCATE_TRIGGER} before truncate on ${table}
-        for each statement execute function cc.ledger_guard();
-      alter table ${table} enable always trigger ${GUARD_ROW_TRIGGER};
-      alter table ${table} enable always trigger ${GUARD_TRUNCATE_TRIGGER};
-    `);
+    for (const statement of appendOnlySql(table)) await knex.raw(statement);
   }
   // Breadth-first walk with a visited set: every node once, at its shortest distance, so the
   // cost follows the size of the result and not the number of paths (a recursive CTE keeping

@@ -4,6 +4,22 @@ import { qualified, type QualifiedTable } from './contentColumns.js';
 export const GUARD_ROW_TRIGGER = 'cos_ledger_no_update_delete';
 export const GUARD_TRUNCATE_TRIGGER = 'cos_ledger_no_truncate';
 
+/**
+ * SQL for the guards alone: triggers that refuse UPDATE, DELETE (row) and TRUNCATE (statement),
+ * ENABLE ALWAYS so session_replication_role = replica cannot skip them. For tables that are
+ * append-only without a hash chain (registries, lineage edges) as much as for ledger tables.
+ */
+export function appendOnlySql(table: string): string[] {
+  return [
+    `create trigger ${GUARD_ROW_TRIGGER} before update or delete on ${table}
+       for each row execute function cc.ledger_guard()`,
+    `create trigger ${GUARD_TRUNCATE_TRIGGER} before truncate on ${table}
+       for each statement execute function cc.ledger_guard()`,
+    `alter table ${table} enable always trigger ${GUARD_ROW_TRIGGER}`,
+    `alter table ${table} enable always trigger ${GUARD_TRUNCATE_TRIGGER}`,
+  ];
+}
+
 /** SQL that makes an existing table a ledger table. Pure, so it can be read and tested as text. */
 export function ledgerTableSql(t: QualifiedTable): string[] {
   const q = qualified(t);
@@ -17,13 +33,7 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
        add column hash_version smallint not null,
        add constraint "${base}_chain_seq_key" unique (chain, seq),
        add constraint "${base}_chain_prev_key" unique (chain, prev_hash)`,
-    `create trigger ${GUARD_ROW_TRIGGER} before update or delete on ${q}
-       for each row execute function cc.ledger_guard()`,
-    `create trigger ${GUARD_TRUNCATE_TRIGGER} before truncate on ${q}
-       for each statement execute function cc.ledger_guard()`,
-    // ENABLE ALWAYS: session_replication_role = replica skips ordinary triggers, not these.
-    `alter table ${q} enable always trigger ${GUARD_ROW_TRIGGER}`,
-    `alter table ${q} enable always trigger ${GUARD_TRUNCATE_TRIGGER}`,
+    ...appendOnlySql(q),
   ];
 }
 

@@ -50,22 +50,23 @@ export function parseTime(value: string | undefined, option: string): string | u
   return date.toISOString();
 }
 
-/** Every PRD at its latest version; --since/--until filter on when that version was archived. */
-export async function listPrds(knex: Knex, filters: PrdFilters = {}): Promise<PrdSummary[]> {
+/** Conditions for --since, --until (on archived_at) and --status, shared by listing and history. */
+function prdFilterSql(filters: PrdFilters): { where: string[]; bindings: unknown[] } {
   const where: string[] = [];
   const bindings: unknown[] = [];
-  if (filters.since) {
-    where.push('archived_at >= ?');
-    bindings.push(filters.since);
-  }
-  if (filters.until) {
-    where.push('archived_at < ?');
-    bindings.push(filters.until);
-  }
-  if (filters.status) {
-    where.push('status = ?');
-    bindings.push(filters.status);
-  }
+  const add = (condition: string, value: unknown) => {
+    where.push(condition);
+    bindings.push(value);
+  };
+  if (filters.since) add('archived_at >= ?', filters.since);
+  if (filters.until) add('archived_at < ?', filters.until);
+  if (filters.status) add('status = ?', filters.status);
+  return { where, bindings };
+}
+
+/** Every PRD at its latest version; --since/--until filter on when that version was archived. */
+export async function listPrds(knex: Knex, filters: PrdFilters = {}): Promise<PrdSummary[]> {
+  const { where, bindings } = prdFilterSql(filters);
   const rows = (
     await knex.raw<{
       rows: Array<{
@@ -129,20 +130,9 @@ export async function prdHistory(
   prdId: string,
   filters: PrdFilters = {},
 ): Promise<PrdVersionRow[]> {
-  const where = ['prd_id = ?'];
-  const bindings: unknown[] = [prdId];
-  if (filters.since) {
-    where.push('archived_at >= ?');
-    bindings.push(filters.since);
-  }
-  if (filters.until) {
-    where.push('archived_at < ?');
-    bindings.push(filters.until);
-  }
-  if (filters.status) {
-    where.push('status = ?');
-    bindings.push(filters.status);
-  }
+  const filtered = prdFilterSql(filters);
+  const where = ['prd_id = ?', ...filtered.where];
+  const bindings: unknown[] = [prdId, ...filtered.bindings];
   const rows = (
     await knex.raw<{ rows: VersionDbRow[] }>(
       `select prd_id, version, title, status, content_sha256, size_bytes, source_path, message, archived_by, archived_at, hash
