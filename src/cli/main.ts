@@ -33,6 +33,7 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'link add': () => import('./commands/link.js'),
   'link list': () => import('./commands/link.js'),
   keygen: () => import('./commands/keygen.js'),
+  'agent-role': () => import('./commands/agentRole.js'),
 };
 
 function version(): string {

@@ -257,6 +257,12 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
     )
     .action(run('verify'));
   program
+    .command('agent-role [role]')
+    .description(
+      'create or update a role (default cos_agent) with SELECT and INSERT only on the ledger',
+    )
+    .action(run('agent-role'));
+  program
     .command('keygen')
     .description('write a new Ed25519 key pair for signing checkpoints')
     .option('--out <file>', 'private key path (public key beside it, .pub)', undefined)

@@ -6,9 +6,12 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** A row as exported: times as ISO strings, everything else as the driver gave it. */
 export function plain(row: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(row)) out[k] = v instanceof Date ? v.toISOString() : v;
-  return out;
+  // A plain loop: this runs for every exported row.
+  for (const k in row) {
+    const v = row[k];
+    if (v instanceof Date) row[k] = v.toISOString();
+  }
+  return row;
 }
 
 /** RFC 4180: quoted when it holds a quote, a comma or a line break; quotes doubled; JSON for objects. */

@@ -23,7 +23,7 @@ export async function* streamRows(
   if (db.engine === 'postgres') {
     const stream = db.knex
       .raw(`select * from (${query.sql}) q order by ${order}`, query.bindings as Knex.RawBinding[])
-      .stream({ highWaterMark: 1000 } as never);
+      .stream({ batchSize: 2000, highWaterMark: 2000 } as never);
     for await (const row of stream as unknown as AsyncIterable<Record<string, unknown>>) yield row;
     return;
   }

@@ -3,15 +3,31 @@ import { onInterrupt } from '../interrupt.js';
 
 export type Sink = { write(text: string): Promise<void>; finish(): Promise<void>; abort(): void };
 
+/**
+ * Buffered writes: text is gathered into ~64 KB blocks (one write, one possible wait for
+ * 'drain', per block rather than per row), with a single error listener for the stream's life.
+ */
 function writer(stream: NodeJS.WritableStream) {
-  return (text: string) =>
+  let failed: Error | undefined;
+  stream.on('error', (error: Error) => {
+    failed = error;
+  });
+  let buffer = '';
+  const flush = () =>
     new Promise<void>((resolve, reject) => {
-      if (stream.write(text)) resolve();
-      else {
-        stream.once('drain', resolve);
-        stream.once('error', reject);
-      }
+      if (failed) return reject(failed);
+      const block = buffer;
+      buffer = '';
+      if (block === '' || stream.write(block)) resolve();
+      else stream.once('drain', () => (failed ? reject(failed) : resolve()));
     });
+  return {
+    write: async (text: string) => {
+      buffer += text;
+      if (buffer.length >= 65_536) await flush();
+    },
+    flush,
+  };
 }
 
 /**
@@ -21,7 +37,8 @@ function writer(stream: NodeJS.WritableStream) {
  */
 export function openSink(out: string | undefined): Sink {
   if (!out) {
-    return { write: writer(process.stdout), finish: async () => undefined, abort: () => undefined };
+    const stdout = writer(process.stdout);
+    return { write: stdout.write, finish: stdout.flush, abort: () => undefined };
   }
   const partial = `${out}.partial-${process.pid}`;
   const stream: WriteStream = createWriteStream(partial, { flags: 'wx' });
@@ -33,9 +50,11 @@ export function openSink(out: string | undefined): Sink {
     rmSync(partial, { force: true });
   };
   const unregister = onInterrupt(abort);
+  const file = writer(stream);
   return {
-    write: writer(stream),
+    write: file.write,
     finish: async () => {
+      await file.flush();
       await new Promise<void>((resolve, reject) =>
         stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
       );

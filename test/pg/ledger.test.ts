@@ -216,6 +216,30 @@ describe('tampering (a superuser who disables the guards)', () => {
   });
 });
 
+describe('agent role', () => {
+  it('can read and append to the ledger, and nothing else', async () => {
+    const role = `cos_agent_${Math.random().toString(36).slice(2, 8)}`;
+    try {
+      const r = await cli('agent-role', role, '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ role, created: true });
+      // As the role: read and insert work; UPDATE is refused by privileges, before any trigger.
+      expect(
+        await sql(db.url, `set role ${role}; select count(*)::int as n from cc.ledger_tables`),
+      ).toEqual([{ n: expect.any(Number) }]);
+      await expect(
+        sql(db.url, `set role ${role}; update cc.store_identity set created_at = now()`),
+      ).rejects.toThrow(/permission denied/);
+      await expect(sql(db.url, `set role ${role}; create table cc.sneaky (x int)`)).rejects.toThrow(
+        /permission denied/,
+      );
+      expect((await cli('agent-role', 'Bad-Name')).code).toBe(2);
+    } finally {
+      await sql(db.url, `drop owned by ${role}; drop role if exists ${role}`);
+    }
+  });
+});
+
 describe('a history rewritten from scratch', () => {
   it('passes plain verify but fails against an earlier checkpoint, naming the chain', async () => {
     const fresh = await createTestDatabase();

@@ -44,7 +44,10 @@ export async function sql<R extends pg.QueryResultRow = Record<string, unknown>>
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query<R>(text, values)).rows;
+    // Several statements in one string give one result each: return the last one's rows.
+    const result = (await client.query<R>(text, values)) as
+      pg.QueryResult<R> | Array<pg.QueryResult<R>>;
+    return (Array.isArray(result) ? result[result.length - 1] : result)?.rows ?? [];
   } finally {
     await client.end();
   }

@@ -1,0 +1,40 @@
+import type { Knex } from 'knex';
+import { usageError } from '../errors.js';
+import { quoteIdent } from '../schemas/moduleName.js';
+import { ledgerTables } from './verify.js';
+
+const APPEND_ONLY_EXTRAS = ['cc.event_parents', 'cc.event_inputs', 'cc.event_datasets'];
+
+export type AgentRoleReport = { role: string; created: boolean; tables: string[] };
+
+/**
+ * A role for agents that write to L4: USAGE on cc, SELECT and INSERT — nothing else — on every
+ * ledger table and lineage edge table, and the lineage walk. Created NOLOGIN when missing; grant
+ * it to a login role (GRANT cos_agent TO agent_x). The guard triggers hold for every role anyway;
+ * this keeps agents from even trying.
+ */
+export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRoleReport> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(role))
+    throw usageError(`"${role}" is not a valid role name (lowercase letters, digits, underscores)`);
+  return knex.transaction(async (trx) => {
+    const exists =
+      (await trx.raw<{ rows: unknown[] }>('select 1 from pg_roles where rolname = ?', [role])).rows
+        .length > 0;
+    if (!exists) await trx.raw(`create role ${quoteIdent(role)} nologin`);
+    const tables = [...(await ledgerTables(trx)), ...APPEND_ONLY_EXTRAS];
+    await trx.raw(`grant usage on schema cc to ${quoteIdent(role)}`);
+    for (const table of tables) {
+      const [schema, name] = table.split('.') as [string, string];
+      await trx.raw(
+        `grant select, insert on ${quoteIdent(schema)}.${quoteIdent(name)} to ${quoteIdent(role)}`,
+      );
+    }
+    await trx.raw(
+      `grant select on cc.modules, cc.ledger_tables, cc.store_identity to ${quoteIdent(role)}`,
+    );
+    await trx.raw(
+      `grant execute on function cc.lineage_walk(text, text, integer) to ${quoteIdent(role)}`,
+    );
+    return { role, created: !exists, tables };
+  });
+}
