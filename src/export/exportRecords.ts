@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Database } from '../db/withDatabase.js';
 import { usageError } from '../errors.js';
 import { eventWhere, type EventFilters } from '../events/queryEvents.js';
@@ -53,12 +54,15 @@ const LINEAGE_COLUMNS = ['from_id', 'to_id', 'kind'];
  * export's time). Sorting on the text is chronological for years 1000–9999.
  */
 const ISO_TIMES = new Set(['archived_at', 'occurred_at', 'recorded_at']);
+// seq as text, as the drivers return int8, so every path writes the same JSON.
 const selectList = (columns: string[]) =>
   columns
     .map((c) =>
       ISO_TIMES.has(c)
         ? `to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${c}`
-        : c,
+        : c === 'seq'
+          ? 'seq::text as seq'
+          : c,
     )
     .join(', ');
 
@@ -113,6 +117,45 @@ async function queryFor(
   };
 }
 
+/**
+ * NDJSON from a server: COPY (select row_to_json(...)) TO STDOUT, so the server encodes the rows
+ * as psql would and Node only passes bytes on. CSV mode with a quote and a delimiter that JSON
+ * output never contains (control characters are always escaped in JSON) keeps each line raw —
+ * COPY's text mode would double every backslash. COPY takes no parameters, so the filters are
+ * inlined with knex's own escaping.
+ */
+async function copyNdjson(
+  db: Database,
+  query: RowQuery,
+  sink: Sink,
+  onProgress?: (n: number) => void,
+): Promise<number> {
+  const { to: copyTo } = await import('pg-copy-streams');
+  const { StringDecoder } = await import('node:string_decoder');
+  const order = query.keyset.map((c) => `"${c}"`).join(', ');
+  const select = db.knex
+    .raw(`select * from (${query.sql}) q order by ${order}`, query.bindings as Knex.RawBinding[])
+    .toQuery();
+  const sql = `copy (select row_to_json(r) from (${select}) r) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
+  const connection = (await db.knex.client.acquireConnection()) as {
+    query: (stream: unknown) => NodeJS.ReadableStream;
+  };
+  try {
+    const decoder = new StringDecoder('utf8');
+    let n = 0;
+    for await (const chunk of connection.query(copyTo(sql)) as AsyncIterable<Buffer>) {
+      const text = decoder.write(chunk);
+      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n += 1;
+      await sink.write(text);
+      if (n % 10_000 < 100) onProgress?.(n);
+    }
+    await sink.write(decoder.end());
+    return n;
+  } finally {
+    await db.knex.client.releaseConnection(connection);
+  }
+}
+
 /** Streams one kind of record to the sink in the chosen format. Returns how many were written. */
 export async function exportRecords(
   db: Database,
@@ -127,6 +170,8 @@ export async function exportRecords(
   if (format === 'openlineage' && kind !== 'events')
     throw usageError(`--format openlineage is for events; for ${kind} use json, ndjson or csv`);
   const { query, columns } = await queryFor(db, kind, filters);
+  if (format === 'ndjson' && db.engine === 'postgres')
+    return copyNdjson(db, query, sink, onProgress);
   let n = 0;
   if (format === 'json') await sink.write('[');
   if (format === 'csv') await sink.write(csvLine(columns));
