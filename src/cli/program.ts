@@ -18,10 +18,6 @@ export type Invocation = {
 
 export type Dispatch = (invocation: Invocation) => Promise<void>;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /**
  * The whole command surface, declared without importing any command's implementation: a
  * command's module is loaded only when it runs, so `--help` and `env` stay fast.
@@ -271,5 +267,3 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
 
   return program;
 }
-
-export { collect };
