@@ -48,10 +48,10 @@ type DbRow = {
   hash: string;
 };
 
-export const EVENT_COLUMNS =
+const EVENT_COLUMNS =
   'event_id, type, module, actor, task_id, run_id, occurred_at, recorded_at, parents, inputs, payload, chain, seq, hash';
 
-export const toEventRow = (r: DbRow): EventRow => ({
+const toEventRow = (r: DbRow): EventRow => ({
   eventId: r.event_id,
   type: r.type,
   module: r.module,

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/withDatabase.js';
 import { usageError } from '../errors.js';
 import { eventWhere, type EventFilters } from '../events/queryEvents.js';
+import { prdFilterSql } from '../prd/queryPrds.js';
 import { csvLine, EXPORT_FORMATS, plain, toRunEvent, type ExportFormat } from './formats.js';
 import { streamRows, type RowQuery } from './rowSource.js';
 import type { Sink } from './sink.js';
@@ -72,16 +73,7 @@ async function queryFor(
   filters: ExportFilters,
 ): Promise<{ query: RowQuery; columns: string[] }> {
   if (kind === 'prd') {
-    const where: string[] = [];
-    const bindings: unknown[] = [];
-    const add = (condition: string, value: unknown) => {
-      where.push(condition);
-      bindings.push(value);
-    };
-    if (filters.id) add('prd_id = ?', filters.id);
-    if (filters.status) add('status = ?', filters.status);
-    if (filters.since) add('archived_at >= ?', filters.since);
-    if (filters.until) add('archived_at < ?', filters.until);
+    const { where, bindings } = prdFilterSql(filters);
     return {
       query: {
         sql: `select ${selectList(PRD_COLUMNS)} from cc.prd_versions ${where.length ? `where ${where.join(' and ')}` : ''}`,

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { notFoundError, usageError } from '../errors.js';
+import { notFoundError } from '../errors.js';
 import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
 
 export type PrdSummary = {
@@ -33,31 +33,18 @@ export type PrdFilters = {
   status?: string | undefined;
 };
 
-export function parseTime(value: string | undefined, option: string): string | undefined {
-  if (value === undefined) return undefined;
-  const relative = /^(\d+)([smhdw])$/.exec(value);
-  if (relative) {
-    const seconds = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[
-      relative[2] as 's' | 'm' | 'h' | 'd' | 'w'
-    ];
-    return new Date(Date.now() - Number(relative[1]) * seconds * 1000).toISOString();
-  }
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime()))
-    throw usageError(`${option}: "${value}" is not a time`, {
-      hint: 'an ISO date (2026-11-29, 2026-11-29T10:00Z) or an age such as 2h, 7d',
-    });
-  return date.toISOString();
-}
-
 /** Conditions for --since, --until (on archived_at) and --status, shared by listing and history. */
-function prdFilterSql(filters: PrdFilters): { where: string[]; bindings: unknown[] } {
+export function prdFilterSql(filters: PrdFilters & { id?: string | undefined }): {
+  where: string[];
+  bindings: unknown[];
+} {
   const where: string[] = [];
   const bindings: unknown[] = [];
   const add = (condition: string, value: unknown) => {
     where.push(condition);
     bindings.push(value);
   };
+  if (filters.id) add('prd_id = ?', filters.id);
   if (filters.since) add('archived_at >= ?', filters.since);
   if (filters.until) add('archived_at < ?', filters.until);
   if (filters.status) add('status = ?', filters.status);

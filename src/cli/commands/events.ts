@@ -3,7 +3,7 @@ import { archiveEvents } from '../../events/archiveEvents.js';
 import { eventDetail, queryEvents } from '../../events/queryEvents.js';
 import { readJsonRecords } from '../../events/readJsonRecords.js';
 import { usageError } from '../../errors.js';
-import { parseTime } from '../../prd/queryPrds.js';
+import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
 import { parseWholeNumber } from '../guards.js';
 import { withDb } from '../withDb.js';

@@ -4,7 +4,7 @@ import { exportRecords, EXPORT_KINDS, type ExportKind } from '../../export/expor
 import { EXPORT_FORMATS, type ExportFormat } from '../../export/formats.js';
 import { openSink } from '../../export/sink.js';
 import { usageError } from '../../errors.js';
-import { parseTime } from '../../prd/queryPrds.js';
+import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
 import { describeTarget, displayPath, requireYesOnProd } from '../guards.js';
 import { withDb } from '../withDb.js';

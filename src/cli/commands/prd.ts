@@ -1,6 +1,7 @@
 import { archivePrds } from '../../prd/archivePrds.js';
 import { diffPrd } from '../../prd/diffPrd.js';
-import { parseTime, listPrds, prdHistory, prdVersion } from '../../prd/queryPrds.js';
+import { parseTime } from '../../config/parseTime.js';
+import { listPrds, prdHistory, prdVersion } from '../../prd/queryPrds.js';
 import { readPrdFiles } from '../../prd/readPrdFiles.js';
 import { usageError } from '../../errors.js';
 import type { Context, Handler } from '../context.js';

@@ -1,0 +1,19 @@
+import { usageError } from '../errors.js';
+
+/** A --since/--until value: an ISO time, or an age such as 2h or 7d; as an ISO string. */
+export function parseTime(value: string | undefined, option: string): string | undefined {
+  if (value === undefined) return undefined;
+  const relative = /^(\d+)([smhdw])$/.exec(value);
+  if (relative) {
+    const seconds = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 }[
+      relative[2] as 's' | 'm' | 'h' | 'd' | 'w'
+    ];
+    return new Date(Date.now() - Number(relative[1]) * seconds * 1000).toISOString();
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime()))
+    throw usageError(`${option}: "${value}" is not a time`, {
+      hint: 'an ISO date (2026-11-29, 2026-11-29T10:00Z) or an age such as 2h, 7d',
+    });
+  return date.toISOString();
+}
