@@ -2,7 +2,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import type CliTable from 'cli-table3';
 import { createRequire } from 'node:module';
 
-const Table = createRequire(import.meta.url)('cli-table3') as typeof CliTable;
+const require = createRequire(import.meta.url);
 
 export type OutputOptions = {
   json: boolean;
@@ -43,11 +43,20 @@ export class Output {
   /** The command's result: JSON with --json, else the human rendering. */
   result(data: unknown, human: () => string): void {
     if (this.json) {
-      this.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      this.document(data);
       return;
     }
     const text = human();
     if (text !== '') this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /**
+   * A JSON document on stdout: indented for a person at a terminal, one compact line for a
+   * pipe or a file (a script's input; `jq .` indents it). Large results (a deep trace) are
+   * written several times faster compact.
+   */
+  document(data: unknown): void {
+    this.stdout.write(`${JSON.stringify(data, null, this.stdoutIsTTY ? 2 : undefined)}\n`);
   }
 
   /** Raw bytes for stdout (markdown content, exports): no newline added. */
@@ -77,6 +86,8 @@ export class Output {
       row.map((cell) => (cell === null || cell === undefined ? '' : String(cell))),
     );
     if (this.stdoutIsTTY) {
+      // Loaded here, at a terminal, so commands writing JSON or to a pipe never load it.
+      const Table = require('cli-table3') as typeof CliTable;
       const table = new Table({
         head: head.map((h) => this.style.bold(h)),
         style: { head: [], border: [] },

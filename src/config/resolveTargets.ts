@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { usageError } from '../errors.js';
 import { ENV_DEFAULTS, ENV_NAMES, type EnvName } from './envs.js';
 import { parseDotenv } from './parseDotenv.js';
@@ -93,31 +92,30 @@ export class VariableSources {
   }
 }
 
-const postgresUrl = z
-  .string()
-  .refine((value) => /^postgres(ql)?:\/\//.test(value), {
-    message:
-      'must start with postgres:// or postgresql:// (or pglite:<dir> for the embedded engine)',
-  })
-  .refine(
-    (value) => {
-      try {
-        new URL(value);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: 'is not a valid URL' },
-  );
+// Checks of single values: each says what is wrong, or nothing. (Plain code rather than a schema
+// library: configuration is resolved by every command, and its start-up time is the user's.)
 
-const portSchema = z.coerce
-  .number({ message: 'must be a number' })
-  .int('must be a whole number')
-  .min(1, 'must be between 1 and 65535')
-  .max(65535, 'must be between 1 and 65535');
+function urlProblem(value: string): string | undefined {
+  if (!/^postgres(ql)?:\/\//.test(value))
+    return 'must start with postgres:// or postgresql:// (or pglite:<dir> for the embedded engine)';
+  try {
+    new URL(value);
+  } catch {
+    return 'is not a valid URL';
+  }
+  return undefined;
+}
 
-const hostSchema = z.string().regex(/^[A-Za-z0-9._:\-[\]/]+$/, 'is not a valid host name');
+function portProblem(port: number): string | undefined {
+  if (Number.isNaN(port)) return 'must be a number';
+  if (!Number.isInteger(port)) return 'must be a whole number';
+  if (port < 1 || port > 65535) return 'must be between 1 and 65535';
+  return undefined;
+}
+
+function hostProblem(host: string): string | undefined {
+  return /^[A-Za-z0-9._:\-[\]/]+$/.test(host) ? undefined : 'is not a valid host name';
+}
 
 const PGLITE_PREFIX = 'pglite:';
 
@@ -136,9 +134,9 @@ function fromUrl(env: EnvName, found: Found, cwd: string, problems: string[]): T
       explicit: true,
     };
   }
-  const checked = postgresUrl.safeParse(found.value);
-  if (!checked.success) {
-    problems.push(`${found.source}: ${checked.error.issues[0]?.message ?? 'is invalid'}`);
+  const problem = urlProblem(found.value);
+  if (problem) {
+    problems.push(`${found.source}: ${problem}`);
     return undefined;
   }
   const url = new URL(found.value);
@@ -179,15 +177,16 @@ function fromParts(env: EnvName, vars: VariableSources, problems: string[]): Tar
   const table = `the ${env} default`;
   let host = 'localhost';
   if (found.POSTGRES_HOST) {
-    const checked = hostSchema.safeParse(found.POSTGRES_HOST.value);
-    if (checked.success) host = checked.data;
-    else problems.push(`${found.POSTGRES_HOST.source}: ${checked.error.issues[0]?.message}`);
+    const problem = hostProblem(found.POSTGRES_HOST.value);
+    if (problem) problems.push(`${found.POSTGRES_HOST.source}: ${problem}`);
+    else host = found.POSTGRES_HOST.value;
   }
   let port = ENV_DEFAULTS[env].port;
   if (found.POSTGRES_PORT) {
-    const checked = portSchema.safeParse(found.POSTGRES_PORT.value);
-    if (checked.success) port = checked.data;
-    else problems.push(`${found.POSTGRES_PORT.source}: ${checked.error.issues[0]?.message}`);
+    const value = Number(found.POSTGRES_PORT.value);
+    const problem = portProblem(value);
+    if (problem) problems.push(`${found.POSTGRES_PORT.source}: ${problem}`);
+    else port = value;
   }
   const database = found.POSTGRES_DB?.value ?? ENV_DEFAULTS[env].database;
   const user = found.POSTGRES_USER?.value;

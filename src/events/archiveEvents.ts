@@ -1,6 +1,15 @@
 import type { Knex } from 'knex';
 import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
-import { appendToChain, withLedgerTransaction } from '../integrity/ledger.js';
+import { copyField, copyRows } from '../db/copyRows.js';
+import { setImmediate } from 'node:timers/promises';
+import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
+import {
+  appendToChains,
+  prepareLedgerRow,
+  withLedgerTransaction,
+  type ChainHead,
+  type PreparedRow,
+} from '../integrity/ledger.js';
 import {
   fromRunEvent,
   openLineageTime,
@@ -8,7 +17,8 @@ import {
   runEventSchema,
   type RunEvent,
 } from '../lineage/openLineage.js';
-import { eventSchema, normalizeEvent, PRD_REF, type NormalizedEvent } from './eventSchema.js';
+import { PRD_REF } from '../prd/prdRef.js';
+import { eventSchema, normalizeEvent, type NormalizedEvent } from './eventSchema.js';
 import type { JsonRecord } from './readJsonRecords.js';
 
 export const EVENTS_TABLE = { schema: 'cc', table: 'events' } as const;
@@ -32,6 +42,22 @@ export type ArchiveEventsResult = {
 };
 
 const ID_LIMIT = 10_000;
+
+/**
+ * Events read, prepared and written at a time. A batch (a transaction) is written as chunks,
+ * so memory follows the chunk, not the batch, and the next chunk is prepared while one is
+ * written.
+ */
+const CHUNK = 1000;
+
+/** The transaction a batch is written in, and the chains it has locked with their heads. */
+type Batch = {
+  trx: Knex.Transaction;
+  /** Opened here, so committed here when the batch is full; else the caller's (or --atomic's). */
+  own: boolean;
+  events: number;
+  heads: Map<string, ChainHead>;
+};
 
 function where(label: string, e: Pick<NormalizedEvent, 'line'>): string {
   return `${label}:${e.line}`;
@@ -134,35 +160,86 @@ async function resolveOpenLineage(trx: Knex.Transaction, batch: NormalizedEvent[
   }
 }
 
-async function insertJson(trx: Knex.Transaction, table: string, rows: unknown[]): Promise<void> {
+/** Events read and validated, with their ledger rows made ready outside any lock. */
+type PreparedChunk = {
+  events: NormalizedEvent[];
+  /** Each event's ledger row, in the same order; OpenLineage rows wait for their parents. */
+  rows: PreparedRow[] | undefined;
+};
+
+function ledgerRowOf(e: NormalizedEvent, recordedAt: string): Record<string, unknown> {
+  return {
+    event_id: e.event_id,
+    type: e.type,
+    module: e.module,
+    actor: e.actor,
+    task_id: e.task_id,
+    run_id: e.run_id,
+    occurred_at: e.occurred_at,
+    recorded_at: recordedAt,
+    parents: e.parents,
+    inputs: e.inputs,
+    payload: e.payloadJson,
+    content_sha256: e.content_sha256,
+  };
+}
+
+/** Edge rows (all text) loaded with COPY. */
+async function copyEdges(
+  trx: Knex.Transaction,
+  table: string,
+  columns: string[],
+  rows: string[][],
+): Promise<void> {
   if (rows.length === 0) return;
-  await trx.raw(
-    `insert into ${table} select * from json_populate_recordset(null::${table}, ?::text::json)`,
-    [JSON.stringify(rows)],
+  await copyRows(
+    trx,
+    table,
+    columns,
+    rows.map((r) => `${r.map(copyField).join('\t')}\n`),
   );
 }
 
-/** Archives one batch inside trx. Returns the events that were new. */
-async function archiveBatch(
+/** The content hashes of those of the given events that are archived. */
+async function storedEvents(trx: Knex.Transaction, ids: string[]): Promise<Map<string, string>> {
+  const rows = (
+    await trx.raw<{ rows: Array<{ event_id: string; content_sha256: string }> }>(
+      'select event_id, content_sha256 from cc.events where event_id = any(?)',
+      [ids],
+    )
+  ).rows;
+  return new Map(rows.map((r) => [r.event_id, r.content_sha256]));
+}
+
+/**
+ * Archives one chunk inside trx: skips events already archived, checks parents and inputs,
+ * appends to each module's chain and writes the edges. Returns the events that were new.
+ */
+async function archiveChunk(
   trx: Knex.Transaction,
-  batch: NormalizedEvent[],
-  label: string,
-  recordedAt: string,
+  prepared: PreparedChunk,
+  context: {
+    label: string;
+    recordedAt: string;
+    columns: ContentColumn[];
+    heads: Map<string, ChainHead>;
+  },
 ): Promise<{ fresh: NormalizedEvent[]; already: number }> {
-  const ids = [...new Set(batch.map((e) => e.event_id))];
-  const existing = new Map(
-    (
-      await trx.raw<{ rows: Array<{ event_id: string; content_sha256: string }> }>(
-        'select event_id, content_sha256 from cc.events where event_id = any(?)',
-        [ids],
-      )
-    ).rows.map((r) => [r.event_id, r.content_sha256]),
-  );
+  const { label } = context;
+  const batch = prepared.events;
+  // One look-up for the chunk's events (already archived?) and the parents they name.
+  const wanted = new Set<string>();
+  for (const e of batch) {
+    wanted.add(e.event_id);
+    for (const p of e.parents) wanted.add(p);
+  }
+  const stored = await storedEvents(trx, [...wanted]);
   const fresh: NormalizedEvent[] = [];
+  const freshRows: PreparedRow[] = [];
   const freshIndex = new Map<string, NormalizedEvent>();
   let already = 0;
-  for (const event of batch) {
-    const known = existing.get(event.event_id) ?? freshIndex.get(event.event_id)?.content_sha256;
+  for (const [i, event] of batch.entries()) {
+    const known = stored.get(event.event_id) ?? freshIndex.get(event.event_id)?.content_sha256;
     if (known !== undefined) {
       if (known !== event.content_sha256) {
         throw new CosError(
@@ -178,26 +255,27 @@ async function archiveBatch(
       continue;
     }
     fresh.push(event);
+    if (prepared.rows) freshRows.push(prepared.rows[i] as PreparedRow);
     freshIndex.set(event.event_id, event);
   }
   if (fresh.length === 0) return { fresh, already };
 
-  await resolveOpenLineage(trx, fresh);
+  if (!prepared.rows) {
+    await resolveOpenLineage(trx, fresh);
+    for (const e of fresh)
+      freshRows.push(prepareLedgerRow(context.columns, ledgerRowOf(e, context.recordedAt)));
+  }
 
-  // Parents: archived already, or earlier in this batch (earlier batches are committed already,
-  // or, with --atomic, in this same transaction). So lineage can never form a cycle.
+  // Parents: archived already (committed, or written earlier in this transaction), or earlier
+  // in this chunk. So lineage can never form a cycle.
   const position = new Map(fresh.map((e, i) => [e.event_id, i]));
-  const outside = [...new Set(fresh.flatMap((e) => e.parents).filter((p) => !position.has(p)))];
-  const found = new Set(
-    outside.length
-      ? (
-          await trx.raw<{ rows: Array<{ event_id: string }> }>(
-            'select event_id from cc.events where event_id = any(?)',
-            [outside],
-          )
-        ).rows.map((r) => r.event_id)
-      : [],
-  );
+  const unseen = new Set<string>();
+  for (const e of fresh) {
+    for (const p of e.parents) if (!stored.has(p) && !position.has(p)) unseen.add(p);
+  }
+  // Only OpenLineage resolution can name parents not looked up already.
+  if (unseen.size)
+    for (const [id, sha] of await storedEvents(trx, [...unseen])) stored.set(id, sha);
   for (const [i, event] of fresh.entries()) {
     for (const parent of event.parents) {
       const at = position.get(parent);
@@ -205,7 +283,7 @@ async function archiveBatch(
         throw usageError(
           `${where(label, event)}: event ${event.event_id} names itself as a parent`,
         );
-      if (at !== undefined ? at >= i : !found.has(parent)) {
+      if (at !== undefined ? at >= i : !stored.has(parent)) {
         throw notFoundError(
           `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${at !== undefined ? ' before it (it comes later in the input)' : ''}`,
           {
@@ -242,55 +320,42 @@ async function archiveBatch(
     }
   }
 
-  // One chain per module; chains taken in name order so concurrent importers cannot deadlock.
-  const byChain = new Map<string, NormalizedEvent[]>();
-  for (const e of fresh) {
+  // One chain per module; all of them in one COPY.
+  const byChain = new Map<string, PreparedRow[]>();
+  for (const [i, e] of fresh.entries()) {
     const chain = e.module ?? 'core';
-    byChain.set(chain, [...(byChain.get(chain) ?? []), e]);
+    let rows = byChain.get(chain);
+    if (!rows) byChain.set(chain, (rows = []));
+    rows.push(freshRows[i] as PreparedRow);
   }
-  for (const chain of [...byChain.keys()].sort()) {
-    const events = byChain.get(chain) as NormalizedEvent[];
-    await appendToChain(
-      trx,
-      EVENTS_TABLE,
-      chain,
-      events.map((e) => ({
-        event_id: e.event_id,
-        type: e.type,
-        module: e.module,
-        actor: e.actor,
-        task_id: e.task_id,
-        run_id: e.run_id,
-        occurred_at: e.occurred_at,
-        recorded_at: recordedAt,
-        parents: e.parents,
-        inputs: e.inputs,
-        payload: e.payload,
-        content_sha256: e.content_sha256,
-      })),
-    );
-  }
-  await insertJson(
+  await appendToChains(
+    trx,
+    { table: EVENTS_TABLE, columns: context.columns },
+    byChain,
+    context.heads,
+  );
+  await copyEdges(
     trx,
     'cc.event_parents',
-    fresh.flatMap((e) => e.parents.map((p) => ({ event_id: e.event_id, parent_id: p }))),
+    ['event_id', 'parent_id'],
+    fresh.flatMap((e) => e.parents.map((p) => [e.event_id, p])),
   );
-  await insertJson(
+  await copyEdges(
     trx,
     'cc.event_inputs',
+    ['event_id', 'prd_id', 'version'],
     fresh.flatMap((e) =>
       e.inputs.map((ref) => {
         const m = PRD_REF.exec(ref) as RegExpExecArray;
-        return { event_id: e.event_id, prd_id: m[1], version: Number(m[2]) };
+        return [e.event_id, m[1] as string, m[2] as string];
       }),
     ),
   );
-  await insertJson(
+  await copyEdges(
     trx,
     'cc.event_datasets',
-    fresh.flatMap((e) =>
-      e.datasets.map((d) => ({ event_id: e.event_id, dataset: d.dataset, role: d.role })),
-    ),
+    ['event_id', 'dataset', 'role'],
+    fresh.flatMap((e) => e.datasets.map((d) => [e.event_id, d.dataset, d.role])),
   );
   return { fresh, already };
 }
@@ -305,39 +370,112 @@ export async function archiveEvents(
   options: ArchiveEventsOptions,
 ): Promise<ArchiveEventsResult> {
   const batchSize = options.batchSize ?? 2000;
+  const chunkSize = Math.min(batchSize, CHUNK);
   const result: ArchiveEventsResult = { new: 0, alreadyArchived: 0, ids: [], batches: 0 };
   const recordedAt = new Date().toISOString();
-  let done = 0;
-  const run = async (trx?: Knex.Transaction) => {
-    let batch: NormalizedEvent[] = [];
-    const flush = async () => {
-      if (batch.length === 0) return;
-      const current = batch;
-      batch = [];
-      const write = (t: Knex.Transaction) => archiveBatch(t, current, options.label, recordedAt);
-      const { fresh, already } = trx ? await write(trx) : await withLedgerTransaction(knex, write);
-      result.new += fresh.length;
-      result.alreadyArchived += already;
-      result.batches += 1;
-      if (result.ids) {
-        result.ids.push(...fresh.map((e) => e.event_id));
-        if (result.ids.length > ID_LIMIT) result.ids = null;
-      }
-      done += current.length;
-      options.onProgress?.(done);
-    };
-    for await (const record of records) {
-      batch.push(toEvent(record, options.format, options.label));
-      if (batch.length >= batchSize) await flush();
-    }
-    await flush();
-  };
   // Inside a caller's transaction (a seed) work there; --atomic makes the input one transaction.
-  if (knex.isTransaction) await run(knex as Knex.Transaction);
-  else if (options.atomic) await withLedgerTransaction(knex, (trx) => run(trx));
-  else await run();
-  if (result.batches === 0 && result.new === 0 && result.alreadyArchived === 0) {
+  const outer = knex.isTransaction ? (knex as Knex.Transaction) : undefined;
+  let open: Batch | undefined;
+  let done = 0;
+  const columns = await contentColumns(outer ?? knex, EVENTS_TABLE);
+
+  const begin = async (): Promise<Batch> => {
+    if (outer) return { trx: outer, own: false, events: 0, heads: new Map() };
+    const trx = await knex.transaction();
+    await trx.raw('set transaction isolation level read committed');
+    return { trx, own: true, events: 0, heads: new Map() };
+  };
+  const commit = async () => {
+    const batch = open;
+    open = undefined;
+    if (batch?.own) await batch.trx.commit();
+    if (batch && batch.events > 0) result.batches += 1;
+  };
+  const write = async (prepared: PreparedChunk) => {
+    const chains = chainsOf(prepared.events);
+    // Chains are locked in name order within a transaction, so concurrent importers cannot
+    // deadlock: a chunk that needs a chain sorting before one already held starts a new batch.
+    if (open?.own && open.events > 0) {
+      const held = [...open.heads.keys()];
+      if ([...chains].some((c) => !open?.heads.has(c) && held.some((h) => h > c))) await commit();
+    }
+    open ??= await begin();
+    const batch = open;
+    const { fresh, already } = await archiveChunk(batch.trx, prepared, {
+      label: options.label,
+      recordedAt,
+      columns,
+      heads: batch.heads,
+    });
+    batch.events += prepared.events.length;
+    if (batch.own && batch.events >= batchSize) await commit();
+    result.new += fresh.length;
+    result.alreadyArchived += already;
+    if (result.ids) {
+      result.ids.push(...fresh.map((e) => e.event_id));
+      if (result.ids.length > ID_LIMIT) result.ids = null;
+    }
+    done += prepared.events.length;
+    options.onProgress?.(done);
+  };
+
+  const run = async () => {
+    // Pipelined: while one chunk is written, the next is read, validated and canonicalized.
+    // Chunks are written in order, each after the one before it, so a chunk's parents are
+    // checked against everything before it in the input.
+    // OpenLineage events get their parents from the store when written: their rows are made then.
+    const early = options.format !== 'openlineage';
+    let chunk: NormalizedEvent[] = [];
+    let rows: PreparedRow[] = [];
+    let inFlight: Promise<void> | undefined;
+    const flush = async () => {
+      if (chunk.length === 0) return;
+      const prepared: PreparedChunk = { events: chunk, rows: early ? rows : undefined };
+      chunk = [];
+      rows = [];
+      if (inFlight) await inFlight;
+      inFlight = write(prepared);
+      // Its failure is awaited (and reported) at the next flush or at the end, not lost.
+      inFlight.catch(() => undefined);
+    };
+    try {
+      for await (const record of records) {
+        const event = toEvent(record, options.format, options.label);
+        chunk.push(event);
+        if (early) rows.push(prepareLedgerRow(columns, ledgerRowOf(event, recordedAt)));
+        if (chunk.length >= chunkSize) await flush();
+        // Let the chunk being written go on (its next statement) while this one is read.
+        else if (chunk.length % 100 === 0) await setImmediate();
+      }
+      await flush();
+    } catch (error) {
+      // A chunk still being written comes first in the input: its outcome, then this error.
+      if (inFlight) await inFlight;
+      throw error;
+    }
+    if (inFlight) await inFlight;
+    await commit();
+  };
+
+  try {
+    if (options.atomic && !outer) {
+      await withLedgerTransaction(knex, async (trx) => {
+        open = { trx, own: false, events: 0, heads: new Map() };
+        await run();
+      });
+    } else await run();
+  } catch (error) {
+    // The batch being written is rolled back: each batch is written whole or not at all.
+    if (open?.own) await open.trx.rollback().catch(() => undefined);
+    throw error;
+  }
+  if (result.new === 0 && result.alreadyArchived === 0) {
     throw usageError(`${options.label}: no events in the input`);
   }
   return result;
+}
+
+/** The chains (modules) a chunk's events go to. */
+function chainsOf(events: NormalizedEvent[]): Set<string> {
+  return new Set(events.map((e) => e.module ?? 'core'));
 }

@@ -1,10 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from '../integrity/canonicalJson.js';
+import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
+import { isoTime, isTime } from '../integrity/isoTime.js';
+import { PRD_REF } from '../prd/prdRef.js';
 
-export const PRD_REF = /^prd:([a-z0-9][a-z0-9._-]{0,199})@([1-9][0-9]{0,8})$/;
-
-const isoTime = z.string().refine((v) => !Number.isNaN(new Date(v).getTime()), {
+const timeString = z.string().refine(isTime, {
   message: 'is not a date-time (use ISO 8601)',
 });
 
@@ -29,7 +29,7 @@ export const eventSchema = z
     actor: z.string().min(1).max(200).optional(),
     task_id: z.string().min(1).max(200).optional(),
     run_id: z.string().min(1).max(200).optional(),
-    occurred_at: isoTime.optional(),
+    occurred_at: timeString.optional(),
     parents: z.array(z.string().min(1).max(200)).max(1000).optional(),
     inputs: z.array(z.string().regex(PRD_REF, 'must be prd:ID@VERSION')).max(1000).optional(),
     payload: z.record(z.string(), z.unknown()).optional(),
@@ -50,6 +50,8 @@ export type NormalizedEvent = {
   parents: string[];
   inputs: string[];
   payload: Record<string, unknown>;
+  /** The payload's canonical JSON, computed once for both hashes and the insert. */
+  payloadJson: Canonical;
   content_sha256: string;
   /** Datasets (OpenLineage) this event read and wrote. */
   datasets: Array<{ dataset: string; role: 'input' | 'output' }>;
@@ -77,24 +79,51 @@ export function normalizeEvent(
   line: number,
   datasets: NormalizedEvent['datasets'] = [],
 ): NormalizedEvent {
-  const content = {
-    event_id: input.event_id ?? uuidv7(),
-    type: input.type,
-    module: input.module ?? null,
-    actor: input.actor ?? null,
-    task_id: input.task_id ?? null,
-    run_id: input.run_id ?? null,
-    occurred_at: new Date(input.occurred_at ?? Date.now()).toISOString(),
-    parents: [...new Set(input.parents ?? [])],
-    inputs: [...new Set(input.inputs ?? [])],
-    payload: input.payload ?? {},
-  };
+  const event_id = input.event_id ?? uuidv7();
+  const module = input.module ?? null;
+  const actor = input.actor ?? null;
+  const task_id = input.task_id ?? null;
+  const run_id = input.run_id ?? null;
+  const occurred_at = isoTime(input.occurred_at ?? Date.now());
+  const parents = unique(input.parents);
+  const inputs = unique(input.inputs);
+  const payload = input.payload ?? {};
+  const payloadJson = new Canonical(canonicalJson(payload));
   // Identity is the event as sent: an occurred_at left to default to "now" is not part of it,
   // so sending the same line again is recognised as already archived.
+  // Keys in canonical order already, so canonicalizing it sorts nothing.
   const identity = {
-    ...content,
-    occurred_at: input.occurred_at === undefined ? null : content.occurred_at,
+    actor,
+    event_id,
+    inputs,
+    module,
+    occurred_at: input.occurred_at === undefined ? null : occurred_at,
+    parents,
+    payload: payloadJson,
+    run_id,
+    task_id,
+    type: input.type,
   };
-  const content_sha256 = createHash('sha256').update(canonicalJson(identity)).digest('hex');
-  return { ...content, content_sha256, datasets, line };
+  return {
+    event_id,
+    type: input.type,
+    module,
+    actor,
+    task_id,
+    run_id,
+    occurred_at,
+    parents,
+    inputs,
+    payload,
+    payloadJson,
+    content_sha256: hash('sha256', canonicalJson(identity)),
+    datasets,
+    line,
+  };
+}
+
+/** The list without repeats, in first-seen order (a copy). */
+function unique(list: string[] | undefined): string[] {
+  if (!list) return [];
+  return list.length < 2 ? list.slice() : [...new Set(list)];
 }

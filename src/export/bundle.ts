@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { Database } from '../db/withDatabase.js';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { readJsonRecords } from '../events/readJsonRecords.js';
-import { contentColumns, contentOf, qualified } from '../integrity/contentColumns.js';
+import { canonicalRow, contentColumns, qualified } from '../integrity/contentColumns.js';
 import { lockChain, withLedgerTransaction } from '../integrity/ledger.js';
-import { GENESIS_HASH, ledgerHash } from '../integrity/ledgerHash.js';
+import { GENESIS_HASH, ledgerHashOfCanonical } from '../integrity/ledgerHash.js';
 import { ledgerTables, splitTable, storeOrigin } from '../integrity/verify.js';
 import { readApplied } from '../migrations/historyTables.js';
 import { coreScope } from '../migrations/scopes.js';
@@ -197,8 +197,13 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     if (
       seq !== before.seq + 1 ||
       row.prev_hash !== before.hash ||
-      ledgerHash(row.hash_version, row.chain, row.seq, row.prev_hash, contentOf(columns, row)) !==
-        row.hash
+      ledgerHashOfCanonical(
+        row.hash_version,
+        row.chain,
+        row.seq,
+        row.prev_hash,
+        canonicalRow(columns, row),
+      ) !== row.hash
     ) {
       throw integrityError(
         `${path}:${record.line}: the bundle is damaged: ${record.table}/${row.chain} at ${seq} does not verify`,

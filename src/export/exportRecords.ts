@@ -6,6 +6,7 @@ import { prdFilterSql } from '../prd/queryPrds.js';
 import { csvLine, EXPORT_FORMATS, plain, toRunEvent, type ExportFormat } from './formats.js';
 import { streamRows, type RowQuery } from './rowSource.js';
 import type { Sink } from './sink.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
 
 export const EXPORT_KINDS = ['prd', 'events', 'lineage'] as const;
 export type ExportKind = (typeof EXPORT_KINDS)[number];
@@ -59,11 +60,7 @@ const ISO_TIMES = new Set(['archived_at', 'occurred_at', 'recorded_at']);
 const selectList = (columns: string[]) =>
   columns
     .map((c) =>
-      ISO_TIMES.has(c)
-        ? `to_char(${c} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as ${c}`
-        : c === 'seq'
-          ? 'seq::text as seq'
-          : c,
+      ISO_TIMES.has(c) ? `${isoTimeSql(c)} as ${c}` : c === 'seq' ? 'seq::text as seq' : c,
     )
     .join(', ');
 

@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
+import { arrayLiteral, copyField } from '../db/copyRows.js';
 import { CosError, ExitCode } from '../errors.js';
+import { Canonical, canonicalJson } from './canonicalJson.js';
+import { isoTime } from './isoTime.js';
 
 export const INTEGRITY_COLUMNS = ['chain', 'seq', 'prev_hash', 'hash', 'hash_version'] as const;
 
@@ -12,6 +15,8 @@ export type ContentColumn = {
   /** The full SQL type, for casts: format_type(). */
   sqlType: string;
   isArray: boolean;
+  /** A normalized value as a field of COPY's text format. */
+  toCopy: (value: unknown) => string;
 };
 
 export type QualifiedTable = { schema: string; table: string };
@@ -56,7 +61,18 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
           ? scalar
           : (value: unknown) =>
               value === null || value === undefined ? null : (value as unknown[]).map(scalar);
-      return { name: r.name, type, sqlType: r.sql_type, isArray: r.elem !== null, normalize };
+      const text =
+        r.elem === null ? scalarText(type) : (v: unknown) => arrayLiteral(v as unknown[]);
+      const toCopy = (value: unknown) =>
+        copyField(value === null || value === undefined ? null : text(value));
+      return {
+        name: r.name,
+        type,
+        sqlType: r.sql_type,
+        isArray: r.elem !== null,
+        normalize,
+        toCopy,
+      };
     });
   cache.set(key, columns);
   return columns;
@@ -66,6 +82,19 @@ const orNull =
   (fn: (value: unknown) => unknown) =>
   (value: unknown): unknown =>
     value === null || value === undefined ? null : fn(value);
+
+/** A normalized scalar as PostgreSQL's text input for its type. */
+function scalarText(type: string): (value: unknown) => string {
+  switch (type) {
+    case 'json':
+    case 'jsonb':
+      return (v) => (v instanceof Canonical ? v.text : JSON.stringify(v));
+    case 'bool':
+      return (v) => (v ? 't' : 'f');
+    default:
+      return String;
+  }
+}
 
 /** One normalizer per column type, chosen once per table rather than once per value. */
 function scalarNormalizer(type: string): (value: unknown) => unknown {
@@ -85,7 +114,7 @@ function scalarNormalizer(type: string): (value: unknown) => unknown {
       return orNull((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v));
     case 'timestamptz':
     case 'timestamp':
-      return orNull((v) => (v instanceof Date ? v : new Date(v as string | number)).toISOString());
+      return orNull((v) => isoTime(v as string | number | Date));
     case 'bytea':
       // PostgreSQL's hex input form, so the normalized value can also be inserted as is.
       return orNull((v) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v)));
@@ -94,11 +123,37 @@ function scalarNormalizer(type: string): (value: unknown) => unknown {
   }
 }
 
-export function contentOf(
-  columns: ContentColumn[],
-  row: Record<string, unknown>,
-): Record<string, unknown> {
-  const content: Record<string, unknown> = {};
-  for (const column of columns) content[column.name] = column.normalize(row[column.name]);
-  return content;
+const orders = new WeakMap<ContentColumn[], Array<[number, string]>>();
+
+/** The columns' positions in RFC 8785 key order, each with its key written out ("name":). */
+function canonicalOrder(columns: ContentColumn[]): Array<[number, string]> {
+  let order = orders.get(columns);
+  if (!order) {
+    order = columns
+      .map((c, i): [number, string] => [i, c.name])
+      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
+      .map(([i, name]): [number, string] => [i, `${canonicalJson(name)}:`]);
+    orders.set(columns, order);
+  }
+  return order;
+}
+
+/**
+ * The canonical JSON of a row's content from its normalized values (in column order): the same
+ * bytes as canonicalJson of the content object, written straight from the columns in key order.
+ * The writer and the verifier both hash what this returns.
+ */
+export function canonicalContent(columns: ContentColumn[], values: unknown[]): string {
+  let out = '{';
+  for (const [k, [index, key]] of canonicalOrder(columns).entries())
+    out += `${k ? ',' : ''}${key}${canonicalJson(values[index])}`;
+  return `${out}}`;
+}
+
+/** canonicalContent of a row as read back (driver values are normalized first). */
+export function canonicalRow(columns: ContentColumn[], row: Record<string, unknown>): string {
+  return canonicalContent(
+    columns,
+    columns.map((c) => c.normalize(row[c.name])),
+  );
 }

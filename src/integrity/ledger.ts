@@ -1,12 +1,17 @@
 import type { Knex } from 'knex';
 import { LOCK_CLASS } from '../migrations/advisoryLock.js';
-import { contentColumns, contentOf, qualified, type QualifiedTable } from './contentColumns.js';
-import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
+import { copyField, copyRows } from '../db/copyRows.js';
+import {
+  canonicalContent,
+  contentColumns,
+  INTEGRITY_COLUMNS,
+  qualified,
+  type ContentColumn,
+  type QualifiedTable,
+} from './contentColumns.js';
+import { GENESIS_HASH, HASH_VERSION, ledgerHashOfCanonical } from './ledgerHash.js';
 
 export type AppendedRow = { seq: string; hash: string; prevHash: string };
-
-/** Rows per INSERT statement. */
-const INSERT_CHUNK = 1000;
 
 /**
  * A transaction for ledger writes, in READ COMMITTED whatever the server's default: the chain
@@ -46,73 +51,148 @@ export async function lockChain(
   t: QualifiedTable,
   chain: string,
 ): Promise<void> {
-  await trx.raw('select pg_advisory_xact_lock(?, hashtext(?))', [
-    LOCK_CLASS + 1,
-    `${t.schema}.${t.table}:${chain}`,
-  ]);
+  await lockChains(trx, t, [chain]);
 }
+
+/** Takes several chains' locks in one statement, in the order given (callers sort them). */
+async function lockChains(
+  trx: Knex.Transaction,
+  t: QualifiedTable,
+  chains: string[],
+): Promise<void> {
+  await trx.raw(
+    'select count(pg_advisory_xact_lock(?, hashtext(? || c))) from unnest(?::text[]) as u (c)',
+    [LOCK_CLASS + 1, `${t.schema}.${t.table}:`, chains],
+  );
+}
+
+/** A ledger row made ready before the chain is locked: what is slow is done outside the lock. */
+export type PreparedRow = {
+  /** The RFC 8785 JSON of the row's content: what its hash covers. */
+  canonical: string;
+  /** The content columns as COPY text, tab-separated, in column order. */
+  fields: string;
+};
+
+export type PreparedRows = {
+  table: QualifiedTable;
+  columns: ContentColumn[];
+  rows: PreparedRow[];
+};
+
+/**
+ * Normalizes, canonicalizes and encodes one row of a ledger table whose content columns are
+ * known. Every content column must be given (null is a value; a database default would not be
+ * hashed).
+ */
+export function prepareLedgerRow(
+  columns: ContentColumn[],
+  row: Record<string, unknown>,
+): PreparedRow {
+  const values: unknown[] = [];
+  let fields = '';
+  for (const [i, column] of columns.entries()) {
+    if (!(column.name in row)) {
+      const absent = columns.filter((c) => !(c.name in row)).map((c) => c.name);
+      throw new Error(`ledger row lacks ${absent.join(', ')}`);
+    }
+    const value = column.normalize(row[column.name]);
+    values.push(value);
+    fields += (i ? '\t' : '') + column.toCopy(value);
+  }
+  return { canonical: canonicalContent(columns, values), fields };
+}
+
+export async function prepareLedgerRows(
+  knex: Knex,
+  t: QualifiedTable,
+  rows: Array<Record<string, unknown>>,
+): Promise<PreparedRows> {
+  const columns = await contentColumns(knex, t);
+  return { table: t, columns, rows: rows.map((row) => prepareLedgerRow(columns, row)) };
+}
+
+/** A chain's last position and hash. */
+export type ChainHead = { seq: bigint; hash: string };
 
 /**
  * Appends rows to one chain of a ledger table: takes the chain's transaction-scoped advisory
- * lock, reads the head, gives the rows the next positions, hashes and inserts them. Every
- * content column must be given (null is a value; a database default would not be hashed).
+ * lock, reads the head, gives the rows the next positions, hashes and inserts them. Rows may
+ * come prepared (prepareLedgerRows), so a caller can do the slow part before it takes the lock.
  */
 export async function appendToChain(
   trx: Knex.Transaction,
   t: QualifiedTable,
   chain: string,
-  rows: Array<Record<string, unknown>>,
+  rows: Array<Record<string, unknown>> | PreparedRows,
 ): Promise<AppendedRow[]> {
-  if (rows.length === 0) return [];
-  const columns = await contentColumns(trx, t);
-  for (const row of rows) {
-    const absent = columns.filter((c) => !(c.name in row)).map((c) => c.name);
-    if (absent.length)
-      throw new Error(`ledger row for ${t.schema}.${t.table} lacks ${absent.join(', ')}`);
-  }
-  await lockChain(trx, t, chain);
-  const head = await chainHead(trx, t, chain);
-  let seq = head ? BigInt(head.seq) : 0n;
-  let prev = head?.hash ?? GENESIS_HASH;
-  const appended: AppendedRow[] = [];
-  // One parameter per chunk: its rows as a JSON array, typed column by column by the server
-  // (json_populate_recordset) — one small statement to plan instead of a VALUES list with
-  // thousands of parameters. Sent as text, so neither driver re-encodes it.
-  const names = [
-    ...columns.map((c) => c.name),
-    'chain',
-    'seq',
-    'prev_hash',
-    'hash',
-    'hash_version',
-  ];
-  const list = names.map((n) => `"${n}"`).join(', ');
-  const sql = `insert into ${qualified(t)} (${list})
-    select ${list} from json_populate_recordset(null::${qualified(t)}, ?::text::json)`;
-  // Pipelined: the next chunk is hashed while the server inserts the one before.
-  let inFlight: Promise<unknown> | undefined;
-  for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
-    const chunk = rows.slice(start, start + INSERT_CHUNK);
-    const records: Array<Record<string, unknown>> = [];
-    for (const row of chunk) {
-      const content = contentOf(columns, row);
-      seq += 1n;
-      const hash = ledgerHash(HASH_VERSION, chain, seq, prev, content);
-      records.push({
-        ...content,
-        chain,
-        seq: String(seq),
-        prev_hash: prev,
-        hash,
-        hash_version: HASH_VERSION,
+  const prepared = Array.isArray(rows) ? await prepareLedgerRows(trx, t, rows) : rows;
+  return (await appendToChains(trx, prepared, new Map([[chain, prepared.rows]])))[0] ?? [];
+}
+
+/**
+ * Appends prepared rows to several chains of one ledger table at once: takes the chains'
+ * transaction-scoped locks in name order (so concurrent writers cannot deadlock) and reads
+ * their heads, one statement each; then hashes every row and loads them all with one COPY,
+ * fed as the rows are hashed, so Node and the server work at once. Returns the appended rows,
+ * chain by chain in name order.
+ *
+ * A caller appending several times in one transaction passes `heads`: the chains this
+ * transaction has locked, with their heads. A chain found there is neither locked nor read
+ * again (the lock is held until the transaction ends, so its head cannot move); the others
+ * are, and the map is kept up to date.
+ */
+export async function appendToChains(
+  trx: Knex.Transaction,
+  prepared: Omit<PreparedRows, 'rows'>,
+  byChain: Map<string, PreparedRow[]>,
+  heads: Map<string, ChainHead> = new Map(),
+): Promise<AppendedRow[][]> {
+  const chains = [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
+  if (chains.length === 0) return [];
+  const t = prepared.table;
+  const unknown = chains.filter((c) => !heads.has(c));
+  if (unknown.length) {
+    await lockChains(trx, t, unknown);
+    const read = (
+      await trx.raw<{ rows: Array<{ chain: string; seq: string | null; hash: string | null }> }>(
+        `select c.chain, h.seq, h.hash from unnest(?::text[]) as c (chain)
+           left join lateral (
+             select seq, hash from ${qualified(t)} where chain = c.chain order by seq desc limit 1
+           ) h on true`,
+        [unknown],
+      )
+    ).rows;
+    for (const r of read) {
+      heads.set(r.chain, {
+        seq: r.seq === null ? 0n : BigInt(r.seq),
+        hash: r.hash ?? GENESIS_HASH,
       });
-      appended.push({ seq: String(seq), hash, prevHash: prev });
-      prev = hash;
     }
-    const body = JSON.stringify(records);
-    if (inFlight) await inFlight;
-    inFlight = trx.raw(sql, [body]);
   }
-  await inFlight;
+  const appended: AppendedRow[][] = [];
+  function* lines(): Generator<string> {
+    for (const chain of chains) {
+      const head = heads.get(chain) as ChainHead;
+      const chainField = copyField(chain);
+      const out: AppendedRow[] = [];
+      appended.push(out);
+      let { seq, hash: prev } = head;
+      for (const row of byChain.get(chain) as PreparedRow[]) {
+        seq += 1n;
+        const hash = ledgerHashOfCanonical(HASH_VERSION, chain, seq, prev, row.canonical);
+        out.push({ seq: String(seq), hash, prevHash: prev });
+        yield `${row.fields}\t${chainField}\t${seq}\t${prev}\t${hash}\t${HASH_VERSION}\n`;
+        prev = hash;
+      }
+      heads.set(chain, { seq, hash: prev });
+    }
+  }
+  await copyRows(
+    trx,
+    qualified(t),
+    [...prepared.columns.map((c) => c.name), ...INTEGRITY_COLUMNS],
+    lines(),
+  );
   return appended;
 }

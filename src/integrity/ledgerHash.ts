@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalJson } from './canonicalJson.js';
 
 export const HASH_VERSION = 1;
@@ -22,11 +22,22 @@ export function ledgerHash(
   prevHash: string,
   content: Record<string, unknown>,
 ): string {
+  return ledgerHashOfCanonical(version, chain, seq, prevHash, canonicalJson(content));
+}
+
+/** ledgerHash for content already in canonical JSON (a writer canonicalizes before it locks). */
+export function ledgerHashOfCanonical(
+  version: number,
+  chain: string,
+  seq: number | bigint | string,
+  prevHash: string,
+  canonical: string,
+): string {
   const preimage =
     framed(String(version)) +
     framed(chain) +
     framed(String(seq)) +
     framed(prevHash) +
-    framed(canonicalJson(content));
-  return createHash('sha256').update(preimage, 'utf8').digest('hex');
+    framed(canonical);
+  return hash('sha256', preimage);
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
-import { contentColumns, contentOf, qualified, type QualifiedTable } from './contentColumns.js';
-import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
+import { canonicalRow, contentColumns, qualified, type QualifiedTable } from './contentColumns.js';
+import { GENESIS_HASH, HASH_VERSION, ledgerHashOfCanonical } from './ledgerHash.js';
 import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from './ledgerTable.js';
 
 export type ProblemKind =
@@ -137,8 +138,13 @@ export async function verifyLedger(
     }
     const guards = await guardProblem(knex, t);
     const columns = await contentColumns(knex, t);
+    // Timestamps come as the ISO text they are hashed in, so no Date is made per value.
     const select = [
-      ...columns.map((c) => `"${c.name}"`),
+      ...columns.map((c) =>
+        c.type === 'timestamptz' && !c.isArray
+          ? `${isoTimeSql(`"${c.name}"`)} as "${c.name}"`
+          : `"${c.name}"`,
+      ),
       'chain',
       'seq',
       'prev_hash',
@@ -225,12 +231,12 @@ export async function verifyLedger(
               detail: 'its previous-hash does not match the hash of the row before it',
             };
           } else if (
-            ledgerHash(
+            ledgerHashOfCanonical(
               row.hash_version,
               row.chain,
               row.seq,
               row.prev_hash,
-              contentOf(columns, row),
+              canonicalRow(columns, row),
             ) !== row.hash
           ) {
             walk.problem = {

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from '../integrity/canonicalJson.js';
+import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
 import type { NormalizedEvent } from '../events/eventSchema.js';
 
 const dataset = z.object({ namespace: z.string().min(1), name: z.string().min(1) }).passthrough();
@@ -67,6 +67,7 @@ export function fromRunEvent(event: RunEvent, time: string, line: number): Norma
     ...(event.inputs ?? []).map((d) => ({ dataset: datasetId(d), role: 'input' as const })),
     ...(event.outputs ?? []).map((d) => ({ dataset: datasetId(d), role: 'output' as const })),
   ];
+  const payloadJson = new Canonical(canonicalJson({ openlineage: event }));
   return {
     event_id: `ol:${event.run.runId}:${kind}:${time}`.slice(0, 200),
     type: `openlineage.${kind.toLowerCase()}`,
@@ -78,9 +79,8 @@ export function fromRunEvent(event: RunEvent, time: string, line: number): Norma
     parents: [],
     inputs: [],
     payload: { openlineage: event },
-    content_sha256: createHash('sha256')
-      .update(canonicalJson({ openlineage: event }))
-      .digest('hex'),
+    payloadJson,
+    content_sha256: hash('sha256', payloadJson.text),
     datasets: [...new Map(datasets.map((d) => [`${d.role}:${d.dataset}`, d])).values()],
     line,
   };

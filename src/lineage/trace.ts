@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
-import { PRD_REF } from '../events/eventSchema.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
+import { PRD_REF } from '../prd/prdRef.js';
 
 export type TraceDirection = 'up' | 'down' | 'both';
 
@@ -34,10 +35,10 @@ type WalkRow = {
   via: string | null;
   type: string | null;
   actor: string | null;
-  occurred_at: Date | null;
+  /** An event's occurred_at, a PRD version's archived_at: ISO text. */
+  at: string | null;
   title: string | null;
   version: number | null;
-  archived_at: Date | null;
 };
 
 /**
@@ -48,7 +49,8 @@ type WalkRow = {
 async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down', depth: number) {
   const rows = (
     await trx.raw<{ rows: WalkRow[] }>(
-      `select w.node, w.distance, w.via, e.type, e.actor, e.occurred_at, v.title, v.version, v.archived_at
+      `select w.node, w.distance, w.via, e.type, e.actor, v.title, v.version,
+              ${isoTimeSql('coalesce(e.occurred_at, v.archived_at)')} as at
          from cc.lineage_walk(?, ?, ?) w
          left join cc.events e on e.event_id = w.node
          left join cc.prd_versions v
@@ -60,10 +62,10 @@ async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down
   // The edges the walk crossed: for "up" from the node reached (a parent or input) to the one it
   // was reached from; for "down" the other way round.
   const edges = (
-    await trx.raw<{ rows: Array<{ from_id: string; to_id: string; kind: 'parent' | 'input' }> }>(
+    await trx.raw<{ rows: Array<{ from_id: string; to_id: string }> }>(
       direction === 'up'
-        ? `select next as from_id, via as to_id, case when next like 'prd:%' then 'input' else 'parent' end as kind from _walk_edges`
-        : `select via as from_id, next as to_id, case when via like 'prd:%' then 'input' else 'parent' end as kind from _walk_edges`,
+        ? 'select next as from_id, via as to_id from _walk_edges'
+        : 'select via as from_id, next as to_id from _walk_edges',
     )
   ).rows;
   const hasLinks = (
@@ -109,7 +111,7 @@ export async function trace(
     });
 
   const nodes = new Map<string, TraceNode>();
-  const edges = new Map<string, TraceEdge>();
+  const edges: TraceEdge[] = [];
   const walks = direction === 'both' ? (['up', 'down'] as const) : ([direction] as const);
   for (const dir of walks) {
     // Each walk in its own transaction: its visited set is dropped at commit.
@@ -132,21 +134,18 @@ export async function trace(
           ? `PRD ${r.title ?? '?'} v${r.version ?? '?'}`
           : `${r.type ?? '?'}${r.actor ? ` by ${r.actor}` : ''}`,
         type: isPrd ? null : r.type,
-        occurredAt: isPrd
-          ? r.archived_at
-            ? new Date(r.archived_at).toISOString()
-            : null
-          : r.occurred_at
-            ? new Date(r.occurred_at).toISOString()
-            : null,
+        occurredAt: r.at,
         links: linksOf.get(r.node) ?? [],
       });
     }
-    for (const e of found.edges)
-      edges.set(`${e.from_id}\u0000${e.to_id}`, { from: e.from_id, to: e.to_id, kind: e.kind });
+    // A walk crosses each edge once, and the walks of --both share none (lineage is acyclic).
+    for (const e of found.edges) {
+      const kind = e.from_id.startsWith('prd:') ? 'input' : 'parent';
+      edges.push({ from: e.from_id, to: e.to_id, kind });
+    }
   }
   const sorted = [...nodes.values()].sort(
     (a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
   );
-  return { root, direction, depth, nodes: sorted, edges: [...edges.values()] };
+  return { root, direction, depth, nodes: sorted, edges };
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
-import { PRD_REF, uuidv7 } from '../events/eventSchema.js';
+import { uuidv7 } from '../events/eventSchema.js';
+import { PRD_REF } from '../prd/prdRef.js';
 import { appendToChain, withLedgerTransaction } from '../integrity/ledger.js';
 
 export const LINKS_TABLE = { schema: 'cc', table: 'memory_links' } as const;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { usageError } from '../errors.js';
 
@@ -140,7 +140,7 @@ export function parsePrd(
     status,
     frontMatter: data,
     content,
-    sha256: createHash('sha256').update(bytes).digest('hex'),
+    sha256: hash('sha256', bytes),
     sizeBytes: bytes.length,
     sourcePath: options.sourcePath ?? null,
   };

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from '../../src/integrity/canonicalJson.js';
+import { Canonical, canonicalJson } from '../../src/integrity/canonicalJson.js';
+import { canonicalContent, type ContentColumn } from '../../src/integrity/contentColumns.js';
 import { GENESIS_HASH, ledgerHash } from '../../src/integrity/ledgerHash.js';
 
 describe('canonical JSON: RFC 8785 examples', () => {
@@ -77,6 +78,34 @@ describe('canonical JSON: properties', () => {
     );
   });
 
+  it('orders keys exactly as a plain sort by UTF-16 code units does', () => {
+    // A reference written the obvious way: Array#sort's default order is RFC 8785's.
+    const reference = (v: unknown): string => {
+      if (Array.isArray(v)) return `[${v.map(reference).join(',')}]`;
+      if (v !== null && typeof v === 'object') {
+        const record = v as Record<string, unknown>;
+        return `{${Object.keys(record)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${reference(record[k])}`)
+          .join(',')}}`;
+      }
+      return JSON.stringify(v);
+    };
+    const manyKeys = fc.dictionary(fc.string({ unit: 'binary' }), fc.integer(), { maxKeys: 60 });
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), manyKeys), (value) => {
+        expect(canonicalJson(value)).toBe(reference(value));
+      }),
+    );
+  });
+
+  it('writes a Canonical part as it is', () => {
+    const payload = { b: [1, { d: 2, c: 'x' }], a: null };
+    expect(canonicalJson({ z: 1, p: new Canonical(canonicalJson(payload)) })).toBe(
+      canonicalJson({ z: 1, p: payload }),
+    );
+  });
+
   it('is stable: canonicalizing the parsed canonical form changes nothing', () => {
     fc.assert(
       fc.property(fc.jsonValue(), (value) => {
@@ -99,6 +128,35 @@ describe('ledger hash', () => {
     // "ab" + "c" and "a" + "bc" differ once lengths are part of the input.
     expect(ledgerHash(1, 'ab', 1, GENESIS_HASH, {})).not.toBe(
       ledgerHash(1, 'a', 1, GENESIS_HASH, {}),
+    );
+  });
+});
+
+describe('canonicalContent (a ledger row written straight from its columns)', () => {
+  it('is canonicalJson of the content object, whatever the column order', () => {
+    const column = (name: string): ContentColumn => ({
+      name,
+      normalize: (v) => v,
+      type: 'jsonb',
+      sqlType: 'jsonb',
+      isArray: false,
+      toCopy: String,
+    });
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.string({ unit: 'binary', maxLength: 8 }), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        fc.array(fc.jsonValue(), { minLength: 20, maxLength: 20 }),
+        (names, values) => {
+          const columns = names.map(column);
+          const content = Object.fromEntries(names.map((n, i) => [n, values[i]]));
+          expect(canonicalContent(columns, values.slice(0, names.length))).toBe(
+            canonicalJson(content),
+          );
+        },
+      ),
     );
   });
 });

@@ -28,7 +28,7 @@ export const handler: Handler = async (context) => {
     trace(db.knex, invocation.args[0] ?? '', o.both ? 'both' : o.down ? 'down' : 'up', depth),
   );
   if (format === 'json' || out.json) {
-    out.result(result, () => JSON.stringify(result, null, 2));
+    out.document(result);
     return;
   }
   const render: Record<Exclude<TraceFormat, 'json'>, () => string> = {
