@@ -57,17 +57,25 @@ export async function copyRows(
       stream.on('finish', resolve);
       stream.on('error', reject);
     });
-    let buffer = '';
-    for (const line of lines) {
-      buffer += line;
-      if (buffer.length >= WRITE_CHARS) {
-        const flushed = stream.write(buffer);
-        buffer = '';
-        if (!flushed) await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
+    try {
+      let buffer = '';
+      for (const line of lines) {
+        buffer += line;
+        if (buffer.length >= WRITE_CHARS) {
+          const flushed = stream.write(buffer);
+          buffer = '';
+          if (!flushed) await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
+        }
       }
+      if (buffer) stream.write(buffer);
+      stream.end();
+    } catch (error) {
+      // The lines' source failed: cancel the COPY (CopyFail), so the connection is free for the
+      // rollback that follows, and report the source's error rather than the server's.
+      (stream as unknown as { destroy(error: Error): void }).destroy(error as Error);
+      await done.catch(() => undefined);
+      throw error;
     }
-    if (buffer) stream.write(buffer);
-    stream.end();
     await done;
   } finally {
     await knex.client.releaseConnection(connection);

@@ -1,8 +1,9 @@
-import { hash, randomBytes } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
 import { isoTime, isTime } from '../integrity/isoTime.js';
 import { PRD_REF } from '../prd/prdRef.js';
+import { uuidv7 } from './uuidv7.js';
 
 const timeString = z.string().refine(isTime, {
   message: 'is not a date-time (use ISO 8601)',
@@ -58,16 +59,6 @@ export type NormalizedEvent = {
   /** Where it came from in the input, for error messages. */
   line: number;
 };
-
-/** A UUIDv7: a millisecond timestamp then random bits, so ids sort by creation time. */
-export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = 0x70 | ((bytes[6] as number) & 0x0f);
-  bytes[8] = 0x80 | ((bytes[8] as number) & 0x3f);
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /**
  * Settles an event: an id if none was given, the time now if none was given, parents and inputs

@@ -126,9 +126,22 @@ export async function appendToChain(
   chain: string,
   rows: Array<Record<string, unknown>> | PreparedRows,
 ): Promise<AppendedRow[]> {
-  const prepared = Array.isArray(rows) ? await prepareLedgerRows(trx, t, rows) : rows;
-  return (await appendToChains(trx, prepared, new Map([[chain, prepared.rows]])))[0] ?? [];
+  if (!Array.isArray(rows))
+    return (await appendToChains(trx, rows, new Map([[chain, rows.rows]])))[0] ?? [];
+  // Each row is prepared as it is hashed and sent, so a large batch (1,000 PRDs) never holds
+  // its canonical forms all at once.
+  const columns = await contentColumns(trx, t);
+  const lazy: RowsOf = {
+    length: rows.length,
+    *[Symbol.iterator]() {
+      for (const row of rows) yield prepareLedgerRow(columns, row);
+    },
+  };
+  return (await appendToChains(trx, { table: t, columns }, new Map([[chain, lazy]])))[0] ?? [];
 }
+
+/** Rows for one chain: prepared, or prepared as they are read. */
+export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
 
 /**
  * Appends prepared rows to several chains of one ledger table at once: takes the chains'
@@ -145,7 +158,7 @@ export async function appendToChain(
 export async function appendToChains(
   trx: Knex.Transaction,
   prepared: Omit<PreparedRows, 'rows'>,
-  byChain: Map<string, PreparedRow[]>,
+  byChain: Map<string, RowsOf>,
   heads: Map<string, ChainHead> = new Map(),
 ): Promise<AppendedRow[][]> {
   const chains = [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
@@ -178,7 +191,7 @@ export async function appendToChains(
       const out: AppendedRow[] = [];
       appended.push(out);
       let { seq, hash: prev } = head;
-      for (const row of byChain.get(chain) as PreparedRow[]) {
+      for (const row of byChain.get(chain) as RowsOf) {
         seq += 1n;
         const hash = ledgerHashOfCanonical(HASH_VERSION, chain, seq, prev, row.canonical);
         out.push({ seq: String(seq), hash, prevHash: prev });

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
-import { uuidv7 } from '../events/eventSchema.js';
+import { uuidv7 } from '../events/uuidv7.js';
 import { PRD_REF } from '../prd/prdRef.js';
 import { appendToChain, withLedgerTransaction } from '../integrity/ledger.js';
 

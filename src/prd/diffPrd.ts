@@ -1,4 +1,3 @@
-import { structuredPatch } from 'diff';
 import type { Knex } from 'knex';
 import { usageError } from '../errors.js';
 import { prdVersion, requirePrd } from './queryPrds.js';
@@ -33,6 +32,8 @@ export async function diffPrd(
       hint: `show it with cos-db query prd ${prdId} --content`,
     });
   const [a, b] = [await prdVersion(knex, prdId, from), await prdVersion(knex, prdId, to)];
+  // Loaded here: the other PRD commands do not need it.
+  const { structuredPatch } = await import('diff');
   const patch = structuredPatch(
     `${prdId}@${from}`,
     `${prdId}@${to}`,

@@ -5,6 +5,9 @@ import { usageError } from '../errors.js';
 export const PRD_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/;
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
 
+/** Strict (invalid UTF-8 throws) and keeping a BOM; one decoder serves every file. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 /** A PRD text ready to archive: validated, with its id, title and front-matter. */
 export type PrdInput = {
   prdId: string;
@@ -89,7 +92,7 @@ export function parsePrd(
   if (bytes.includes(0)) throw usageError(`${label}: not a text file (it contains NUL bytes)`);
   let content: string;
   try {
-    content = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    content = UTF8.decode(bytes);
   } catch {
     throw usageError(`${label}: not UTF-8 text`, {
       hint: 'PRDs are markdown in UTF-8; convert it first (iconv)',

@@ -458,3 +458,84 @@ describe('a 100k-line stream, then verify', () => {
     expect(v.code).toBe(0);
   }, 240_000);
 });
+
+describe('bulk writes: COPY, chunks and checks', () => {
+  it('keeps tabs, newlines, backslashes, quotes and non-ASCII text exact', async () => {
+    const tricky = 'tab\there\nnew line\r\nback\\slash "quoted" \\N ünïcødé 漢字 😀';
+    const r = await cli(
+      'archive',
+      'event',
+      write(
+        'tricky.json',
+        JSON.stringify({
+          event_id: 'tricky\tid\\1',
+          type: 'note',
+          actor: tricky,
+          payload: { text: tricky, nested: { 'key\twith\ttabs': [tricky, null, 1.5] } },
+        }),
+      ),
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    const shown = JSON.parse((await cli('query', 'events', 'tricky\tid\\1', '--json')).stdout) as {
+      actor: string;
+      payload: unknown;
+    };
+    expect(shown.actor).toBe(tricky);
+    expect(shown.payload).toEqual({
+      text: tricky,
+      nested: { 'key\twith\ttabs': [tricky, null, 1.5] },
+    });
+    expect((await cli('verify', '-q')).code).toBe(0);
+  });
+
+  it('a batch is written in chunks; a chunk needing a chain that sorts first starts a new batch', async () => {
+    // 1,500 events for chain "zz" then 1,500 for "aa", parents across the chunk boundaries.
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      JSON.stringify({
+        event_id: `ck${i}`,
+        type: 'step',
+        module: i < 1500 ? 'zz' : 'aa',
+        parents: i === 0 ? [] : [`ck${i - 1}`],
+      }),
+    );
+    const r = await cli(
+      'archive',
+      'event',
+      write('chunks.ndjson', lines.join('\n')),
+      '--batch-size',
+      '5000',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 3000, alreadyArchived: 0 });
+    const chains = await sql<{ chain: string; n: string; top: string }>(
+      db.url,
+      "select chain, count(*) as n, max(seq)::text as top from cc.events where chain in ('aa', 'zz') group by chain order by chain",
+    );
+    expect(chains).toEqual([
+      { chain: 'aa', n: '1500', top: '1500' },
+      { chain: 'zz', n: '1500', top: '1500' },
+    ]);
+    expect((await cli('verify', '-q')).code).toBe(0);
+  });
+
+  it('lineage edges must name archived events and PRD versions, checked per statement', async () => {
+    await expect(
+      sql(db.url, "insert into cc.event_parents values ('root', 'no-such-event')"),
+    ).rejects.toThrow(/event no-such-event is not archived/);
+    await expect(
+      sql(db.url, "insert into cc.event_inputs values ('root', 'spec', 99)"),
+    ).rejects.toThrow(/PRD version prd:spec@99 is not archived/);
+    await expect(
+      sql(db.url, "insert into cc.event_datasets values ('nope', 'ds', 'input')"),
+    ).rejects.toThrow(/event nope is not archived/);
+    // Replica mode does not skip the check.
+    await expect(
+      sql(
+        db.url,
+        "set session_replication_role = replica; insert into cc.event_parents values ('root', 'ghost')",
+      ),
+    ).rejects.toThrow(/event ghost is not archived/);
+  });
+});

@@ -104,6 +104,26 @@ describe('appending', () => {
   });
 });
 
+describe('a failed bulk write', () => {
+  it('a row that cannot be written mid-COPY fails cleanly: nothing kept, the connection still works', async () => {
+    const before = await sql<{ n: string }>(db.url, 'select count(*) as n from lab.items');
+    await withUrl(db.url, async (d) => {
+      // Row 1,500 lacks a column: the COPY is already streaming when it is reached.
+      const rows = Array.from({ length: 3000 }, (_, i) => item(i));
+      delete rows[1500]?.payload;
+      await expect(append(d, 'half', rows)).rejects.toThrow(/ledger row lacks payload/);
+      // The same knex pool goes on working, and a good batch lands.
+      await append(d, 'half', [item(1), item(2)]);
+    });
+    const after = await sql<{ n: string; top: string }>(
+      db.url,
+      "select count(*) as n, (select max(seq)::text from lab.items where chain = 'half') as top from lab.items",
+    );
+    expect(Number(after[0]?.n)).toBe(Number(before[0]?.n) + 2);
+    expect(after[0]?.top).toBe('2');
+  });
+});
+
 describe('cos-db verify', () => {
   it('reports every chain intact, with size and head, and exits 0', async () => {
     const r = await cli('verify', '--json');
