@@ -99,7 +99,35 @@ export const events: Scenario = {
       dir,
       'psql',
     );
-    spawnSync('psql', [url, '-qc', 'analyze'], { env });
+    // A second baseline: psql loading the very rows cos-db wrote (hashes and all) into tables
+    // shaped like cc.events and cc.event_parents, every index included. What separates the two
+    // baselines is the schema's cost (nine indexes on events, a 2M-row edge table), not cos-db's.
+    spawnSync(
+      'psql',
+      [
+        url,
+        '-qc',
+        `\\copy cc.events to '${join(dir, 'ev.tsv')}'`,
+        '-c',
+        `\\copy cc.event_parents to '${join(dir, 'par.tsv')}'`,
+        '-c',
+        'create table shaped_events (like cc.events including all); create table shaped_parents (like cc.event_parents including all)',
+      ],
+      { env },
+    );
+    const shaped = timed(
+      [
+        url,
+        '-qc',
+        `\\copy shaped_events from '${join(dir, 'ev.tsv')}'`,
+        '-c',
+        `\\copy shaped_parents from '${join(dir, 'par.tsv')}'`,
+      ],
+      env,
+      dir,
+      'psql',
+    );
+    spawnSync('psql', [url, '-qc', 'drop table shaped_events, shaped_parents; analyze'], { env });
     const rows: Row[] = [];
     const rate = N / (ingest.ms / 1000);
     const copyRate = N / (copy.ms / 1000);
@@ -111,6 +139,17 @@ export const events: Scenario = {
       baselineValue: copyRate,
       target: '≥ 1/4 of baseline',
       met: rate >= copyRate / 4,
+      runs: 1,
+    });
+    rows.push({
+      scenario: 'archive event, 1M (same run, other baseline)',
+      value: rate,
+      unit: 'rows/s',
+      baseline:
+        "psql \\copy of cos-db's own rows into tables shaped like cc.events, cc.event_parents",
+      baselineValue: N / (shaped.ms / 1000),
+      target: '(for reference)',
+      met: null,
       runs: 1,
     });
     rows.push({

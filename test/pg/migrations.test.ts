@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORE_MIGRATIONS, scratchMigrations, writeMigration } from '../support/migrationsDir.js';
@@ -245,6 +245,29 @@ describe('migrate (real PostgreSQL)', () => {
     expect(await sql(db.url, "select to_regclass('runner.extra_x') is not null as ok")).toEqual([
       { ok: true },
     ]);
+  });
+
+  it('TypeScript migrations load as ES modules or CommonJS, as their package says', async () => {
+    // A module whose folder is an ES-module package ("type": "module"): the ESM loader path.
+    mkdirSync(join(dir, 'esm'), { recursive: true });
+    writeFileSync(join(dir, 'esm', 'package.json'), '{ "type": "module" }');
+    writeMigration(
+      dir,
+      'esm',
+      '20261205000000_esm',
+      'create table esm.t (x int)',
+      'drop table esm.t',
+    );
+    writeFileSync(
+      join(dir, 'esm', '20261205000001_meta.ts'),
+      "import type { Knex } from 'knex';\nexport async function up(knex: Knex) { await knex.raw(`create table esm.meta (url text); insert into esm.meta values ('${import.meta.url}')`); }\nexport async function down(knex: Knex) { await knex.raw('drop table esm.meta'); }\n",
+    );
+    expect((await cli('schema', 'create', 'esm', '-q')).code).toBe(0);
+    const r = await cli('migrate', '--module', 'esm');
+    expect(r.code).toBe(0);
+    expect((await sql<{ url: string }>(db.url, 'select url from esm.meta'))[0]?.url).toMatch(
+      /^file:.*20261205000001_meta\.ts/,
+    );
   });
 
   it('rollback on prod without --yes changes nothing; with --yes it rolls back', async () => {
