@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import type { Database } from '../db/withDatabase.js';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { readJsonRecords } from '../events/readJsonRecords.js';
-import { canonicalRow, contentColumns, qualified } from '../integrity/contentColumns.js';
+import { contentColumns, qualified } from '../integrity/contentColumns.js';
 import { lockChain, withLedgerTransaction } from '../integrity/ledger.js';
-import { GENESIS_HASH, ledgerHashOfCanonical } from '../integrity/ledgerHash.js';
-import { ledgerTables, splitTable, storeOrigin } from '../integrity/verify.js';
+import { GENESIS_HASH } from '../integrity/ledgerHash.js';
+import {
+  hashMatches,
+  ledgerTables,
+  splitTable,
+  storeOrigin,
+  type StoredLedgerRow,
+} from '../integrity/verify.js';
 import { readApplied } from '../migrations/historyTables.js';
 import { coreScope } from '../migrations/scopes.js';
 import { packageRoot } from '../packageRoot.js';
@@ -184,27 +190,11 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     const columns =
       columnsOf.get(record.table) ?? (await contentColumns(knex, splitTable(record.table)));
     columnsOf.set(record.table, columns);
-    const row = record.row as Record<string, unknown> & {
-      chain: string;
-      seq: string;
-      prev_hash: string;
-      hash: string;
-      hash_version: number;
-    };
+    const row = record.row as StoredLedgerRow;
     const k = key(record.table, row.chain);
     const before = prev.get(k) ?? { seq: 0, hash: GENESIS_HASH };
     const seq = Number(row.seq);
-    if (
-      seq !== before.seq + 1 ||
-      row.prev_hash !== before.hash ||
-      ledgerHashOfCanonical(
-        row.hash_version,
-        row.chain,
-        row.seq,
-        row.prev_hash,
-        canonicalRow(columns, row),
-      ) !== row.hash
-    ) {
+    if (seq !== before.seq + 1 || row.prev_hash !== before.hash || !hashMatches(columns, row)) {
       throw integrityError(
         `${path}:${record.line}: the bundle is damaged: ${record.table}/${row.chain} at ${seq} does not verify`,
         { hint: 'export it again from the source' },

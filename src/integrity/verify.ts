@@ -1,6 +1,12 @@
 import type { Knex } from 'knex';
 import { isoTimeSql } from '../db/isoTimeSql.js';
-import { canonicalRow, contentColumns, qualified, type QualifiedTable } from './contentColumns.js';
+import {
+  canonicalRow,
+  contentColumns,
+  qualified,
+  type ContentColumn,
+  type QualifiedTable,
+} from './contentColumns.js';
 import { GENESIS_HASH, HASH_VERSION, ledgerHashOfCanonical } from './ledgerHash.js';
 import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from './ledgerTable.js';
 
@@ -87,6 +93,24 @@ export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<strin
   return problems.length ? problems.join('; ') : null;
 }
 
+/** A ledger row as read back: its content columns and its integrity columns. */
+export type StoredLedgerRow = Record<string, unknown> & {
+  chain: string;
+  seq: string;
+  prev_hash: string;
+  hash: string;
+  hash_version: number;
+};
+
+/** Whether a stored row's hash is still the hash of its content at its place in its chain. */
+export function hashMatches(columns: ContentColumn[], row: StoredLedgerRow): boolean {
+  const canonical = canonicalRow(columns, row);
+  return (
+    ledgerHashOfCanonical(row.hash_version, row.chain, row.seq, row.prev_hash, canonical) ===
+    row.hash
+  );
+}
+
 type Walk = {
   chain: string;
   size: number;
@@ -165,14 +189,7 @@ export async function verifyLedger(
         problem: walk.problem,
       });
     };
-    type LedgerRow = Record<string, unknown> & {
-      chain: string;
-      seq: string;
-      prev_hash: string;
-      hash: string;
-      hash_version: number;
-    };
-    const fetchPage = async (after: [string, string] | undefined): Promise<LedgerRow[]> => {
+    const fetchPage = async (after: [string, string] | undefined): Promise<StoredLedgerRow[]> => {
       const where: string[] = [];
       const bindings: unknown[] = [];
       if (options.chain !== undefined) {
@@ -184,16 +201,16 @@ export async function verifyLedger(
         bindings.push(after[0], after[1]);
       }
       return (
-        await knex.raw<{ rows: LedgerRow[] }>(
+        await knex.raw<{ rows: StoredLedgerRow[] }>(
           `select ${select} from ${qualified(t)} ${where.length ? `where ${where.join(' and ')}` : ''} order by chain, seq limit ${PAGE}`,
           bindings as Knex.RawBinding[],
         )
       ).rows;
     };
     // The next page is fetched while this one is hashed: the server and Node work at once.
-    let next: Promise<LedgerRow[]> | undefined = fetchPage(undefined);
+    let next: Promise<StoredLedgerRow[]> | undefined = fetchPage(undefined);
     while (next) {
-      const rows: LedgerRow[] = await next;
+      const rows: StoredLedgerRow[] = await next;
       const last = rows[rows.length - 1];
       next = rows.length === PAGE && last ? fetchPage([last.chain, last.seq]) : undefined;
       for (const row of rows) {
@@ -230,15 +247,7 @@ export async function verifyLedger(
               kind: 'hash-mismatch',
               detail: 'its previous-hash does not match the hash of the row before it',
             };
-          } else if (
-            ledgerHashOfCanonical(
-              row.hash_version,
-              row.chain,
-              row.seq,
-              row.prev_hash,
-              canonicalRow(columns, row),
-            ) !== row.hash
-          ) {
+          } else if (!hashMatches(columns, row)) {
             walk.problem = {
               position: row.seq,
               kind: 'content-changed',

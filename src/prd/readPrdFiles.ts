@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { basename, relative, resolve, isAbsolute } from 'node:path';
 import { usageError } from '../errors.js';
 import { parsePrd, type PrdInput } from './parsePrd.js';
@@ -16,14 +16,13 @@ export function readPrdFiles(
     const absolute = resolve(options.cwd, path);
     let bytes: Buffer;
     try {
-      if (statSync(absolute).isDirectory())
+      bytes = readFileSync(absolute);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EISDIR')
         throw usageError(`${path}: is a directory, not a PRD file`, {
           hint: `archive its files: cos-db archive prd ${path}/*.md`,
         });
-      bytes = readFileSync(absolute);
-    } catch (error) {
-      if ((error as { exitCode?: number }).exitCode !== undefined) throw error;
-      const code = (error as NodeJS.ErrnoException).code;
       throw usageError(
         `${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot be read (${code})`}`,
       );
