@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { appendToChain, lockChain, withLedgerTransaction } from '../integrity/ledger.js';
-import type { PrdInput } from './parsePrd.js';
+import { prdText, type PrdInput } from './parsePrd.js';
 import { PRD_CHAIN, PRD_TABLE } from './prdTable.js';
 
 export type ArchiveOutcome = {
@@ -64,7 +64,10 @@ export async function archivePrds(
         title: input.title,
         status: input.status,
         front_matter: input.frontMatter,
-        content: input.content,
+        // Decoded when the row is written, not before (see PrdInput.bytes).
+        get content() {
+          return prdText(input);
+        },
         content_sha256: input.sha256,
         size_bytes: input.sizeBytes,
         source_path: input.sourcePath,

@@ -14,12 +14,21 @@ export type PrdInput = {
   title: string;
   status: string | null;
   frontMatter: Record<string, unknown>;
-  /** The markdown exactly as given (BOM, CRLF and all). */
-  content: string;
+  /**
+   * The markdown exactly as given (BOM, CRLF and all), as bytes: checked to be UTF-8 here and
+   * decoded again when written (prdText), so a batch of 1,000 PRDs holds buffers outside the
+   * JavaScript heap rather than strings the garbage collector copies while they wait.
+   */
+  bytes: Buffer;
   sha256: string;
   sizeBytes: number;
   sourcePath: string | null;
 };
+
+/** A PRD's markdown as text (see PrdInput.bytes). */
+export function prdText(input: Pick<PrdInput, 'bytes'>): string {
+  return UTF8.decode(input.bytes);
+}
 
 export function slugify(name: string): string {
   return name
@@ -98,7 +107,7 @@ export function parsePrd(
       hint: 'PRDs are markdown in UTF-8; convert it first (iconv)',
     });
   }
-  if (content.replace(/^\uFEFF/, '').trim() === '')
+  if (/^\uFEFF?\s*$/.test(content))
     throw usageError(`${label}: the file is empty (only white space)`);
   const { data, body } = frontMatterOf(content, label);
 
@@ -142,7 +151,7 @@ export function parsePrd(
     title,
     status,
     frontMatter: data,
-    content,
+    bytes,
     sha256: hash('sha256', bytes),
     sizeBytes: bytes.length,
     sourcePath: options.sourcePath ?? null,
