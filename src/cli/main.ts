@@ -102,6 +102,8 @@ export async function main(
   env: Record<string, string | undefined> = process.env,
   cwd: string = process.cwd(),
 ): Promise<number> {
+  // The CLI runs bundled (scripts/bundle.js): map --verbose stack traces back to the sources.
+  if (argv.includes('--verbose')) process.setSourceMapsEnabled(true);
   let out: Output | undefined;
   const dispatch = async (invocation: Invocation): Promise<void> => {
     out = await outputFor(argv, env);

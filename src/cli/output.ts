@@ -108,7 +108,9 @@ export class Output {
 
   /** A spinner on stderr when stderr is a terminal; otherwise silent. */
   async progress(text: string): Promise<Progress> {
-    if (!this.stderrIsTTY || this.quiet) return { update() {}, stop() {} };
+    // A terminal that reports no width (some pseudo-terminals) would make ora redraw forever.
+    const width = (process.stderr as { columns?: number }).columns ?? 0;
+    if (!this.stderrIsTTY || this.quiet || width <= 0) return { update() {}, stop() {} };
     const { default: ora } = await import('ora');
     const spinner = ora({ text, stream: process.stderr }).start();
     return {

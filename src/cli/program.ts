@@ -1,12 +1,7 @@
-import type * as Commander from 'commander';
-import type { Command as CommandType } from 'commander';
-import { createRequire } from 'node:module';
+import { Command, Option } from 'commander';
 import { ENV_NAMES } from '../config/envs.js';
 import { EXIT_CODE_HELP } from '../errors.js';
 import type { GlobalOptions } from './settings.js';
-
-// commander is CommonJS: require() skips the ESM interop pass and halves its load time.
-const { Command, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 
 export type Invocation = {
   /** The command path, e.g. "migrate status". */
@@ -22,7 +17,7 @@ export type Dispatch = (invocation: Invocation) => Promise<void>;
  * The whole command surface, declared without importing any command's implementation: a
  * command's module is loaded only when it runs, so `--help` and `env` stay fast.
  */
-export function buildProgram(dispatch: Dispatch, version: string): CommandType {
+export function buildProgram(dispatch: Dispatch, version: string): Command {
   const program = new Command('cos-db')
     .description(
       `Admin tool for the COS L4 canonical store (PostgreSQL). Version ${version}: cos-db --version`,
@@ -49,7 +44,7 @@ export function buildProgram(dispatch: Dispatch, version: string): CommandType {
   const run =
     (name: string) =>
     async (...received: unknown[]): Promise<void> => {
-      const command = received[received.length - 1] as CommandType;
+      const command = received[received.length - 1] as Command;
       const args = (received.slice(0, -2) as Array<string | string[] | undefined>)
         .flat()
         .filter((a): a is string => a !== undefined);

@@ -53,7 +53,9 @@ export async function copyRows(
     await knex.raw(`${sql} '/dev/blob'`).options({ blob: new Blob([text]) });
     return;
   }
-  const { from: copyFrom } = await import('pg-copy-streams');
+  // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
+  const { default: copyStreams } = await import('pg-copy-streams');
+  const copyFrom = copyStreams.from;
   const connection = (await knex.client.acquireConnection()) as CopyConnection;
   try {
     const stream = connection.query(copyFrom(`${sql} stdin`));

@@ -119,7 +119,9 @@ async function copyNdjson(
   sink: Sink,
   onProgress?: (n: number) => void,
 ): Promise<number> {
-  const { to: copyTo } = await import('pg-copy-streams');
+  // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
+  const { default: copyStreams } = await import('pg-copy-streams');
+  const copyTo = copyStreams.to;
   const { StringDecoder } = await import('node:string_decoder');
   const order = query.keyset.map((c) => `"${c}"`).join(', ');
   const select = db.knex
