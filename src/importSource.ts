@@ -7,21 +7,29 @@ type ScopedRequire = (id: string, fromFile: string) => Record<string, unknown>;
 let tsImporter: Promise<ScopedImport> | undefined;
 let tsRequirer: Promise<ScopedRequire> | undefined;
 
+/** The "type" of the package each folder belongs to, looked up once per folder. */
+const packageTypes = new Map<string, string | undefined>();
+
+function packageType(dir: string): string | undefined {
+  if (packageTypes.has(dir)) return packageTypes.get(dir);
+  let type: string | undefined;
+  const manifest = join(dir, 'package.json');
+  if (existsSync(manifest)) {
+    try {
+      type = (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type ?? 'commonjs';
+    } catch {
+      type = 'commonjs';
+    }
+  } else if (dirname(dir) !== dir) type = packageType(dirname(dir));
+  packageTypes.set(dir, type);
+  return type;
+}
+
 /** Whether Node treats a .ts file as CommonJS: .cts, or .ts outside a "type": "module" package. */
 function isCommonJs(path: string): boolean {
   if (path.endsWith('.cts')) return true;
   if (path.endsWith('.mts')) return false;
-  for (let dir = dirname(path); ; dir = dirname(dir)) {
-    const manifest = join(dir, 'package.json');
-    if (existsSync(manifest)) {
-      try {
-        return (JSON.parse(readFileSync(manifest, 'utf8')) as { type?: string }).type !== 'module';
-      } catch {
-        return true;
-      }
-    }
-    if (dirname(dir) === dir) return true;
-  }
+  return packageType(dirname(path)) !== 'module';
 }
 
 /**

@@ -12,8 +12,6 @@ export type ContentColumn = {
   normalize: (value: unknown) => unknown;
   /** pg_type name of the column (or of its elements, for an array). */
   type: string;
-  /** The full SQL type, for casts: format_type(). */
-  sqlType: string;
   isArray: boolean;
   /** A normalized value as a field of COPY's text format. */
   toCopy: (value: unknown) => string;
@@ -37,10 +35,9 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
   if (hit) return hit;
   const rows = (
     await knex.raw<{
-      rows: Array<{ name: string; type: string; elem: string | null; sql_type: string }>;
+      rows: Array<{ name: string; type: string; elem: string | null }>;
     }>(
-      `select a.attname as name, t.typname as type, e.typname as elem,
-              format_type(a.atttypid, a.atttypmod) as sql_type
+      `select a.attname as name, t.typname as type, e.typname as elem
          from pg_attribute a
          join pg_type t on t.oid = a.atttypid
          left join pg_type e on e.oid = t.typelem and t.typcategory = 'A'
@@ -68,7 +65,6 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
       return {
         name: r.name,
         type,
-        sqlType: r.sql_type,
         isArray: r.elem !== null,
         normalize,
         toCopy,

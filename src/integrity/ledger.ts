@@ -9,7 +9,7 @@ import {
   type ContentColumn,
   type QualifiedTable,
 } from './contentColumns.js';
-import { GENESIS_HASH, HASH_VERSION, ledgerHashOfCanonical } from './ledgerHash.js';
+import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
 
 export type AppendedRow = { seq: string; hash: string; prevHash: string };
 
@@ -26,20 +26,6 @@ export function withLedgerTransaction<T>(
     await trx.raw('set transaction isolation level read committed');
     return fn(trx);
   });
-}
-
-export async function chainHead(
-  trx: Knex.Transaction | Knex,
-  t: QualifiedTable,
-  chain: string,
-): Promise<{ seq: string; hash: string } | undefined> {
-  const rows = (
-    await trx.raw<{ rows: Array<{ seq: string; hash: string }> }>(
-      `select seq, hash from ${qualified(t)} where chain = ? order by seq desc limit 1`,
-      [chain],
-    )
-  ).rows;
-  return rows[0];
 }
 
 /**
@@ -74,11 +60,8 @@ export type PreparedRow = {
   fields: string;
 };
 
-export type PreparedRows = {
-  table: QualifiedTable;
-  columns: ContentColumn[];
-  rows: PreparedRow[];
-};
+/** A ledger table with its content columns, as appendToChains writes to it. */
+export type LedgerTable = { table: QualifiedTable; columns: ContentColumn[] };
 
 /**
  * Normalizes, canonicalizes and encodes one row of a ledger table whose content columns are
@@ -103,33 +86,21 @@ export function prepareLedgerRow(
   return { canonical: canonicalContent(columns, values), fields };
 }
 
-export async function prepareLedgerRows(
-  knex: Knex,
-  t: QualifiedTable,
-  rows: Array<Record<string, unknown>>,
-): Promise<PreparedRows> {
-  const columns = await contentColumns(knex, t);
-  return { table: t, columns, rows: rows.map((row) => prepareLedgerRow(columns, row)) };
-}
-
 /** A chain's last position and hash. */
 export type ChainHead = { seq: bigint; hash: string };
 
 /**
  * Appends rows to one chain of a ledger table: takes the chain's transaction-scoped advisory
- * lock, reads the head, gives the rows the next positions, hashes and inserts them. Rows may
- * come prepared (prepareLedgerRows), so a caller can do the slow part before it takes the lock.
+ * lock, reads the head, gives the rows the next positions, hashes and inserts them. Each row is
+ * prepared as it is hashed and sent, so a large batch (1,000 PRDs) never holds its canonical
+ * forms all at once.
  */
 export async function appendToChain(
   trx: Knex.Transaction,
   t: QualifiedTable,
   chain: string,
-  rows: Array<Record<string, unknown>> | PreparedRows,
+  rows: Array<Record<string, unknown>>,
 ): Promise<AppendedRow[]> {
-  if (!Array.isArray(rows))
-    return (await appendToChains(trx, rows, new Map([[chain, rows.rows]])))[0] ?? [];
-  // Each row is prepared as it is hashed and sent, so a large batch (1,000 PRDs) never holds
-  // its canonical forms all at once.
   const columns = await contentColumns(trx, t);
   const lazy: RowsOf = {
     length: rows.length,
@@ -157,13 +128,13 @@ export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
  */
 export async function appendToChains(
   trx: Knex.Transaction,
-  prepared: Omit<PreparedRows, 'rows'>,
+  target: LedgerTable,
   byChain: Map<string, RowsOf>,
   heads: Map<string, ChainHead> = new Map(),
 ): Promise<AppendedRow[][]> {
   const chains = [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
   if (chains.length === 0) return [];
-  const t = prepared.table;
+  const t = target.table;
   const unknown = chains.filter((c) => !heads.has(c));
   if (unknown.length) {
     await lockChains(trx, t, unknown);
@@ -193,7 +164,7 @@ export async function appendToChains(
       let { seq, hash: prev } = head;
       for (const row of byChain.get(chain) as RowsOf) {
         seq += 1n;
-        const hash = ledgerHashOfCanonical(HASH_VERSION, chain, seq, prev, row.canonical);
+        const hash = ledgerHash(HASH_VERSION, chain, seq, prev, row.canonical);
         out.push({ seq: String(seq), hash, prevHash: prev });
         yield `${row.fields}\t${chainField}\t${seq}\t${prev}\t${hash}\t${HASH_VERSION}\n`;
         prev = hash;
@@ -204,7 +175,7 @@ export async function appendToChains(
   await copyRows(
     trx,
     qualified(t),
-    [...prepared.columns.map((c) => c.name), ...INTEGRITY_COLUMNS],
+    [...target.columns.map((c) => c.name), ...INTEGRITY_COLUMNS],
     lines(),
   );
   return appended;

@@ -1,5 +1,4 @@
 import { hash } from 'node:crypto';
-import { canonicalJson } from './canonicalJson.js';
 
 export const HASH_VERSION = 1;
 /** The previous hash of a chain's first row. */
@@ -12,21 +11,11 @@ function framed(field: string): string {
 
 /**
  * sha256 over the hash version, the chain, the position, the previous hash and the canonical
- * JSON of the row's content, each framed with its length in bytes (a netstring) so no two field
- * lists can produce the same input. One string, one update: verify hashes every row.
+ * JSON of the row's content (canonicalJson / canonicalContent), each framed with its length in
+ * bytes (a netstring) so no two field lists can produce the same input. Content comes already
+ * canonical: a writer canonicalizes before it takes the chain's lock.
  */
 export function ledgerHash(
-  version: number,
-  chain: string,
-  seq: number | bigint | string,
-  prevHash: string,
-  content: Record<string, unknown>,
-): string {
-  return ledgerHashOfCanonical(version, chain, seq, prevHash, canonicalJson(content));
-}
-
-/** ledgerHash for content already in canonical JSON (a writer canonicalizes before it locks). */
-export function ledgerHashOfCanonical(
   version: number,
   chain: string,
   seq: number | bigint | string,

@@ -7,7 +7,7 @@ import {
   type ContentColumn,
   type QualifiedTable,
 } from './contentColumns.js';
-import { GENESIS_HASH, HASH_VERSION, ledgerHashOfCanonical } from './ledgerHash.js';
+import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
 import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from './ledgerTable.js';
 
 export type ProblemKind =
@@ -105,10 +105,7 @@ export type StoredLedgerRow = Record<string, unknown> & {
 /** Whether a stored row's hash is still the hash of its content at its place in its chain. */
 export function hashMatches(columns: ContentColumn[], row: StoredLedgerRow): boolean {
   const canonical = canonicalRow(columns, row);
-  return (
-    ledgerHashOfCanonical(row.hash_version, row.chain, row.seq, row.prev_hash, canonical) ===
-    row.hash
-  );
+  return ledgerHash(row.hash_version, row.chain, row.seq, row.prev_hash, canonical) === row.hash;
 }
 
 type Walk = {

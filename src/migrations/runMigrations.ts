@@ -102,8 +102,6 @@ async function applyOne(
     if (migration.transactional) {
       try {
         await knex.transaction(async (trx) => {
-          // Not waiting for this commit's WAL flush: flushWal() waits once for the whole run.
-          await trx.raw('set local synchronous_commit = off');
           if (scope.module)
             await trx.raw(`set local search_path to ${quoteIdent(scope.schema)}, public`);
           await migration.up(trx);
@@ -120,19 +118,6 @@ async function applyOne(
       throw migrationFailure(file.name, scopeLabel(scope), error, failedSql(), false);
     }
     await record(knex, scope, file, batch);
-  });
-}
-
-/**
- * Waits until every commit so far is on disk. Migrations commit without waiting for their WAL
- * flush (100 migrations, 100 fsyncs otherwise); a run ends with one transaction that writes a
- * commit record (txid_current assigns it an id) and commits synchronously, which flushes the WAL
- * up to that record and so every commit before it. Durable when the run reports, as before.
- */
-async function flushWal(knex: Knex): Promise<void> {
-  await knex.transaction(async (trx) => {
-    await trx.raw('set local synchronous_commit = on');
-    await trx.raw('select txid_current()');
   });
 }
 
@@ -257,18 +242,13 @@ async function migrateScope(
       // migrations wait on the database. Failures surface in order, when their turn comes.
       const loads = pending.map((file) => loadMigration(file));
       for (const load of loads) load.catch(() => undefined);
-      try {
-        for (const [index, file] of pending.entries()) {
-          const migration = await (loads[index] as Promise<LoadedMigration>);
-          options.onMessage?.(
-            `${scopeLabel(scope)}: applying ${file.name}${migration.transactional ? '' : ' (no transaction)'}`,
-          );
-          await applyOne(knex, scope, file, migration, batch);
-          run.applied.push(file.name);
-        }
-      } finally {
-        // Also after a failure: what was applied before it is reported as applied.
-        await flushWal(knex);
+      for (const [index, file] of pending.entries()) {
+        const migration = await (loads[index] as Promise<LoadedMigration>);
+        options.onMessage?.(
+          `${scopeLabel(scope)}: applying ${file.name}${migration.transactional ? '' : ' (no transaction)'}`,
+        );
+        await applyOne(knex, scope, file, migration, batch);
+        run.applied.push(file.name);
       }
       return run;
     },

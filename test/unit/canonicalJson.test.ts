@@ -118,16 +118,17 @@ describe('canonical JSON: properties', () => {
 
 describe('ledger hash', () => {
   it('changes with every field, and length prefixes keep fields apart', () => {
-    const base = ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 1 });
-    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 1 })).toBe(base);
-    expect(ledgerHash(2, 'c', 1, GENESIS_HASH, { a: 1 })).not.toBe(base);
-    expect(ledgerHash(1, 'd', 1, GENESIS_HASH, { a: 1 })).not.toBe(base);
-    expect(ledgerHash(1, 'c', 2, GENESIS_HASH, { a: 1 })).not.toBe(base);
-    expect(ledgerHash(1, 'c', 1, 'f'.repeat(64), { a: 1 })).not.toBe(base);
-    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, { a: 2 })).not.toBe(base);
-    // "ab" + "c" and "a" + "bc" differ once lengths are part of the input.
-    expect(ledgerHash(1, 'ab', 1, GENESIS_HASH, {})).not.toBe(
-      ledgerHash(1, 'a', 1, GENESIS_HASH, {}),
+    const one = canonicalJson({ a: 1 });
+    const base = ledgerHash(1, 'c', 1, GENESIS_HASH, one);
+    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, one)).toBe(base);
+    expect(ledgerHash(2, 'c', 1, GENESIS_HASH, one)).not.toBe(base);
+    expect(ledgerHash(1, 'd', 1, GENESIS_HASH, one)).not.toBe(base);
+    expect(ledgerHash(1, 'c', 2, GENESIS_HASH, one)).not.toBe(base);
+    expect(ledgerHash(1, 'c', 1, 'f'.repeat(64), one)).not.toBe(base);
+    expect(ledgerHash(1, 'c', 1, GENESIS_HASH, canonicalJson({ a: 2 }))).not.toBe(base);
+    // Chain "c1" at 2 and chain "c" at 12 concatenate alike; their lengths keep them apart.
+    expect(ledgerHash(1, 'c1', 2, GENESIS_HASH, '{}')).not.toBe(
+      ledgerHash(1, 'c', 12, GENESIS_HASH, '{}'),
     );
   });
 });
@@ -138,7 +139,6 @@ describe('canonicalContent (a ledger row written straight from its columns)', ()
       name,
       normalize: (v) => v,
       type: 'jsonb',
-      sqlType: 'jsonb',
       isArray: false,
       toCopy: String,
     });
