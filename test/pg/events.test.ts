@@ -522,11 +522,17 @@ describe('bulk writes: COPY, chunks and checks', () => {
   });
 
   it('lineage edges must name archived events and PRD versions, checked per statement', async () => {
+    const archived = await cli(
+      'archive',
+      'event',
+      write('edge.json', '{"event_id": "edge-root", "type": "note"}'),
+    );
+    expect(archived.code).toBe(0);
     await expect(
-      sql(db.url, "insert into cc.event_parents values ('root', 'no-such-event')"),
+      sql(db.url, "insert into cc.event_parents values ('edge-root', 'no-such-event')"),
     ).rejects.toThrow(/event no-such-event is not archived/);
     await expect(
-      sql(db.url, "insert into cc.event_inputs values ('root', 'spec', 99)"),
+      sql(db.url, "insert into cc.event_inputs values ('edge-root', 'spec', 99)"),
     ).rejects.toThrow(/PRD version prd:spec@99 is not archived/);
     await expect(
       sql(db.url, "insert into cc.event_datasets values ('nope', 'ds', 'input')"),
@@ -535,7 +541,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
     await expect(
       sql(
         db.url,
-        "set session_replication_role = replica; insert into cc.event_parents values ('root', 'ghost')",
+        "set session_replication_role = replica; insert into cc.event_parents values ('edge-root', 'ghost')",
       ),
     ).rejects.toThrow(/event ghost is not archived/);
   });
