@@ -29,8 +29,8 @@ type CopyConnection = {
   query: (stream: unknown) => NodeJS.WritableStream & NodeJS.EventEmitter;
 };
 
-/** Lines are sent in writes of about this many characters, so the server works as they arrive. */
-const WRITE_CHARS = 1 << 16;
+/** Lines are sent in writes of about this many bytes, so the server works as they arrive. */
+const WRITE_BYTES = 1 << 16;
 
 /**
  * Loads rows given as lines of COPY text (fields already encoded with copyField, tab-separated,
@@ -64,16 +64,19 @@ export async function copyRows(
       stream.on('error', reject);
     });
     try {
-      let buffer = '';
+      // Lines are encoded straight into a buffer, not joined into a string to be encoded whole.
+      let buffer = Buffer.allocUnsafe(WRITE_BYTES);
+      let used = 0;
       for (const line of lines) {
-        buffer += line;
-        if (buffer.length >= WRITE_CHARS) {
-          const flushed = stream.write(buffer);
-          buffer = '';
+        if (used + line.length * 3 > buffer.length) {
+          const flushed = used === 0 || stream.write(buffer.subarray(0, used));
+          buffer = Buffer.allocUnsafe(Math.max(WRITE_BYTES, line.length * 3));
+          used = 0;
           if (!flushed) await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
         }
+        used += buffer.write(line, used);
       }
-      if (buffer) stream.write(buffer);
+      if (used) stream.write(buffer.subarray(0, used));
       stream.end();
     } catch (error) {
       // The lines' source failed: cancel the COPY (CopyFail), so the connection is free for the

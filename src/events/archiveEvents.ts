@@ -5,7 +5,6 @@ import { setImmediate } from 'node:timers/promises';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   appendToChains,
-  prepareLedgerRow,
   withLedgerTransaction,
   type ChainHead,
   type PreparedRow,
@@ -18,7 +17,8 @@ import {
   type RunEvent,
 } from '../lineage/openLineage.js';
 import { PRD_REF } from '../prd/prdRef.js';
-import { eventSchema, normalizeEvent, type NormalizedEvent } from './eventSchema.js';
+import { eventRowMaker } from './eventLedgerRow.js';
+import { normalizeEvent, parseEvent, type NormalizedEvent } from './eventSchema.js';
 import type { JsonRecord } from './readJsonRecords.js';
 
 export const EVENTS_TABLE = { schema: 'cc', table: 'events' } as const;
@@ -75,23 +75,27 @@ export function toEvent(
   format: ArchiveEventsOptions['format'],
   label: string,
 ): NormalizedEvent {
-  const at = `${label}:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}`;
+  const at = () =>
+    `${label}:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}`;
   if (format === 'openlineage') {
     const parsed = runEventSchema.safeParse(record.value);
     if (!parsed.success)
-      throw usageError(`${at}: not an OpenLineage RunEvent: ${formatIssues(parsed.error.issues)}`, {
-        details: { line: record.line },
-      });
+      throw usageError(
+        `${at()}: not an OpenLineage RunEvent: ${formatIssues(parsed.error.issues)}`,
+        {
+          details: { line: record.line },
+        },
+      );
     const time = openLineageTime(parsed.data.eventTime);
     if (!time)
-      throw usageError(`${at}: eventTime "${parsed.data.eventTime}" is not a time`, {
+      throw usageError(`${at()}: eventTime "${parsed.data.eventTime}" is not a time`, {
         details: { line: record.line },
       });
     return fromRunEvent(parsed.data as RunEvent, time, record.line);
   }
-  const parsed = eventSchema.safeParse(record.value);
+  const parsed = parseEvent(record.value);
   if (!parsed.success)
-    throw usageError(`${at}: invalid event: ${formatIssues(parsed.error.issues)}`, {
+    throw usageError(`${at()}: invalid event: ${formatIssues(parsed.error.issues)}`, {
       details: { line: record.line },
     });
   return normalizeEvent(parsed.data, record.line);
@@ -167,23 +171,6 @@ type PreparedChunk = {
   rows: PreparedRow[] | undefined;
 };
 
-function ledgerRowOf(e: NormalizedEvent, recordedAt: string): Record<string, unknown> {
-  return {
-    event_id: e.event_id,
-    type: e.type,
-    module: e.module,
-    actor: e.actor,
-    task_id: e.task_id,
-    run_id: e.run_id,
-    occurred_at: e.occurred_at,
-    recorded_at: recordedAt,
-    parents: e.parents,
-    inputs: e.inputs,
-    payload: e.payloadJson,
-    content_sha256: e.content_sha256,
-  };
-}
-
 /** Edge rows (all text) loaded with COPY. */
 async function copyEdges(
   trx: Knex.Transaction,
@@ -211,19 +198,137 @@ async function storedEvents(trx: Knex.Transaction, ids: string[]): Promise<Map<s
   return new Map(rows.map((r) => [r.event_id, r.content_sha256]));
 }
 
+/** Writes a chunk's new events: their rows on each module's chain (one COPY), then their edges. */
+async function writeChunk(
+  trx: Knex.Transaction,
+  fresh: NormalizedEvent[],
+  freshRows: PreparedRow[],
+  heads: Map<string, ChainHead>,
+  columns: ContentColumn[],
+): Promise<void> {
+  // One chain per module; all of them in one COPY. Parents are part of the rows (events.parents).
+  const byChain = new Map<string, PreparedRow[]>();
+  for (const [i, e] of fresh.entries()) {
+    const chain = e.module ?? 'core';
+    let rows = byChain.get(chain);
+    if (!rows) byChain.set(chain, (rows = []));
+    rows.push(freshRows[i] as PreparedRow);
+  }
+  await appendToChains(trx, { table: EVENTS_TABLE, columns }, byChain, heads);
+  await copyEdges(
+    trx,
+    'cc.event_inputs',
+    ['event_id', 'prd_id', 'version'],
+    fresh.flatMap((e) =>
+      e.inputs.map((ref) => {
+        const m = PRD_REF.exec(ref) as RegExpExecArray;
+        return [e.event_id, m[1] as string, m[2] as string];
+      }),
+    ),
+  );
+  await copyEdges(
+    trx,
+    'cc.event_datasets',
+    ['event_id', 'dataset', 'role'],
+    fresh.flatMap((e) => e.datasets.map((d) => [e.event_id, d.dataset, d.role])),
+  );
+}
+
+/** What archiving a chunk needs besides the chunk. */
+type ChunkContext = {
+  label: string;
+  recordedAt: string;
+  columns: ContentColumn[];
+  rowOf: ReturnType<typeof eventRowMaker>;
+  heads: Map<string, ChainHead>;
+  /** Whether to try writing the chunk before looking anything up (see archiveChunk). */
+  optimistic: boolean;
+};
+
 /**
  * Archives one chunk inside trx: skips events already archived, checks parents and inputs,
  * appends to each module's chain and writes the edges. Returns the events that were new.
+ *
+ * Most chunks of an import are new events whose parents are archived or earlier in the chunk.
+ * Such a chunk is written straight away, under a savepoint: the events' unique key and the
+ * statement-level parents check prove it, and the look-up of every id (a tenth of an import's
+ * time) is saved. If the database refuses it (an event already archived, a parent that is not),
+ * the chunk is rolled back to the savepoint and goes the careful way, which looks everything up
+ * first and says exactly what is wrong. Each chunk's checks on its own parents (not itself,
+ * not later in the chunk) come first either way.
  */
 async function archiveChunk(
   trx: Knex.Transaction,
   prepared: PreparedChunk,
-  context: {
-    label: string;
-    recordedAt: string;
-    columns: ContentColumn[];
-    heads: Map<string, ChainHead>;
-  },
+  context: ChunkContext,
+): Promise<{ fresh: NormalizedEvent[]; already: number }> {
+  const rows = prepared.rows;
+  if (context.optimistic && rows && inChunkOrder(prepared.events, context.label)) {
+    await trx.raw('savepoint cos_chunk');
+    try {
+      await writeChunk(trx, prepared.events, rows, context.heads, context.columns);
+      await trx.raw('release savepoint cos_chunk');
+      return { fresh: prepared.events, already: 0 };
+    } catch (error) {
+      if (!refusedChunk(error)) throw error;
+      await trx.raw('rollback to savepoint cos_chunk');
+      // The heads moved past rows that are gone: read again (the chains' locks are still held).
+      context.heads.clear();
+    }
+  }
+  return archiveChunkCarefully(trx, prepared, context);
+}
+
+/** A chunk the database refused for a reason the careful path can name: a known id, a missing parent. */
+function refusedChunk(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return (e.code === '23505' && e.constraint === 'events_event_id_key') || e.code === '23503';
+}
+
+/**
+ * Checks the parents a chunk's events name within the chunk: none names itself, and none a
+ * parent that comes later. Whether the chunk can be written before looking anything up: not if
+ * an id comes twice (the second is "already archived", or a conflict).
+ */
+function inChunkOrder(events: NormalizedEvent[], label: string): boolean {
+  const position = new Map<string, number>();
+  for (const [i, e] of events.entries()) {
+    if (position.has(e.event_id)) return false;
+    position.set(e.event_id, i);
+  }
+  for (const [i, event] of events.entries()) {
+    for (const parent of event.parents) {
+      if (parent === event.event_id)
+        throw usageError(
+          `${where(label, event)}: event ${event.event_id} names itself as a parent`,
+        );
+      const at = position.get(parent);
+      if (at !== undefined && at >= i) throw parentMissing(label, event, parent, true);
+    }
+  }
+  return true;
+}
+
+function parentMissing(
+  label: string,
+  event: NormalizedEvent,
+  parent: string,
+  later: boolean,
+): CosError {
+  return notFoundError(
+    `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${later ? ' before it (it comes later in the input)' : ''}`,
+    {
+      hint: 'archive the parent first, or put it earlier in the input',
+      details: { line: event.line, eventId: event.event_id, parent },
+    },
+  );
+}
+
+/** archiveChunk the careful way: everything looked up first. */
+async function archiveChunkCarefully(
+  trx: Knex.Transaction,
+  prepared: PreparedChunk,
+  context: ChunkContext,
 ): Promise<{ fresh: NormalizedEvent[]; already: number }> {
   const { label } = context;
   const batch = prepared.events;
@@ -262,8 +367,7 @@ async function archiveChunk(
 
   if (!prepared.rows) {
     await resolveOpenLineage(trx, fresh);
-    for (const e of fresh)
-      freshRows.push(prepareLedgerRow(context.columns, ledgerRowOf(e, context.recordedAt)));
+    for (const e of fresh) freshRows.push(context.rowOf(e, context.recordedAt));
   }
 
   // Parents: archived already (committed, or written earlier in this transaction), or earlier
@@ -283,15 +387,8 @@ async function archiveChunk(
         throw usageError(
           `${where(label, event)}: event ${event.event_id} names itself as a parent`,
         );
-      if (at !== undefined ? at >= i : !stored.has(parent)) {
-        throw notFoundError(
-          `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${at !== undefined ? ' before it (it comes later in the input)' : ''}`,
-          {
-            hint: 'archive the parent first, or put it earlier in the input',
-            details: { line: event.line, eventId: event.event_id, parent },
-          },
-        );
-      }
+      if (at !== undefined ? at >= i : !stored.has(parent))
+        throw parentMissing(label, event, parent, at !== undefined);
     }
   }
   const refs = [...new Set(fresh.flatMap((e) => e.inputs))].map((ref) => {
@@ -320,53 +417,17 @@ async function archiveChunk(
     }
   }
 
-  // One chain per module; all of them in one COPY.
-  const byChain = new Map<string, PreparedRow[]>();
-  for (const [i, e] of fresh.entries()) {
-    const chain = e.module ?? 'core';
-    let rows = byChain.get(chain);
-    if (!rows) byChain.set(chain, (rows = []));
-    rows.push(freshRows[i] as PreparedRow);
-  }
-  await appendToChains(
-    trx,
-    { table: EVENTS_TABLE, columns: context.columns },
-    byChain,
-    context.heads,
-  );
-  await copyEdges(
-    trx,
-    'cc.event_parents',
-    ['event_id', 'parent_id'],
-    fresh.flatMap((e) => e.parents.map((p) => [e.event_id, p])),
-  );
-  await copyEdges(
-    trx,
-    'cc.event_inputs',
-    ['event_id', 'prd_id', 'version'],
-    fresh.flatMap((e) =>
-      e.inputs.map((ref) => {
-        const m = PRD_REF.exec(ref) as RegExpExecArray;
-        return [e.event_id, m[1] as string, m[2] as string];
-      }),
-    ),
-  );
-  await copyEdges(
-    trx,
-    'cc.event_datasets',
-    ['event_id', 'dataset', 'role'],
-    fresh.flatMap((e) => e.datasets.map((d) => [e.event_id, d.dataset, d.role])),
-  );
+  await writeChunk(trx, fresh, freshRows, context.heads, context.columns);
   return { fresh, already };
 }
 
 /**
- * Archives events from a stream of JSON records, in batches: each batch is written whole or not
+ * Archives events from a stream of JSON records (one at a time, or as read together), in batches: each batch is written whole or not
  * at all (with atomic, the whole input). Memory stays flat: only one batch is held at a time.
  */
 export async function archiveEvents(
   knex: Knex,
-  records: AsyncIterable<JsonRecord>,
+  records: AsyncIterable<JsonRecord | JsonRecord[]>,
   options: ArchiveEventsOptions,
 ): Promise<ArchiveEventsResult> {
   const batchSize = options.batchSize ?? 2000;
@@ -378,17 +439,33 @@ export async function archiveEvents(
   let open: Batch | undefined;
   let done = 0;
   const columns = await contentColumns(outer ?? knex, EVENTS_TABLE);
+  const rowOf = eventRowMaker(columns);
 
+  // Batches before the last commit without waiting for their WAL to reach disk; the last one
+  // waits, and as WAL is flushed in order, that covers every batch before it. So a finished run
+  // is as durable as one that flushed every batch, without a disk flush a batch. (A run that is
+  // cut short may lose its last batches in a server crash; archiving again fills them in.)
+  let unflushed = false;
   const begin = async (): Promise<Batch> => {
     if (outer) return { trx: outer, own: false, events: 0, heads: new Map() };
     const trx = await knex.transaction();
     await trx.raw('set transaction isolation level read committed');
+    await trx.raw('set local synchronous_commit = off');
     return { trx, own: true, events: 0, heads: new Map() };
   };
-  const commit = async () => {
+  const commit = async (last = false) => {
     const batch = open;
     open = undefined;
-    if (batch?.own) await batch.trx.commit();
+    if (batch?.own) {
+      if (last) await batch.trx.raw('set local synchronous_commit = on');
+      await batch.trx.commit();
+      unflushed = !last;
+    } else if (last && unflushed) {
+      // The last batch was committed as full: one transaction with an id, committed waiting.
+      await knex.transaction(async (trx) => {
+        await trx.raw('select txid_current()');
+      });
+    }
     if (batch && batch.events > 0) result.batches += 1;
   };
   const write = async (prepared: PreparedChunk) => {
@@ -405,7 +482,10 @@ export async function archiveEvents(
       label: options.label,
       recordedAt,
       columns,
+      rowOf,
       heads: batch.heads,
+      // Savepoints, one a chunk, only in batches of bounded size: not in one --atomic transaction.
+      optimistic: batch.own,
     });
     batch.events += prepared.events.length;
     if (batch.own && batch.events >= batchSize) await commit();
@@ -439,13 +519,15 @@ export async function archiveEvents(
       inFlight.catch(() => undefined);
     };
     try {
-      for await (const record of records) {
-        const event = toEvent(record, options.format, options.label);
-        chunk.push(event);
-        if (early) rows.push(prepareLedgerRow(columns, ledgerRowOf(event, recordedAt)));
-        if (chunk.length >= chunkSize) await flush();
-        // Let the chunk being written go on (its next statement) while this one is read.
-        else if (chunk.length % 100 === 0) await setImmediate();
+      for await (const item of records) {
+        for (const record of Array.isArray(item) ? item : [item]) {
+          const event = toEvent(record, options.format, options.label);
+          chunk.push(event);
+          if (early) rows.push(rowOf(event, recordedAt));
+          if (chunk.length >= chunkSize) await flush();
+          // Let the chunk being written go on (its next statement) while this one is read.
+          else if (chunk.length % 100 === 0) await setImmediate();
+        }
       }
       await flush();
     } catch (error) {
@@ -454,7 +536,7 @@ export async function archiveEvents(
       throw error;
     }
     if (inFlight) await inFlight;
-    await commit();
+    await commit(true);
   };
 
   try {

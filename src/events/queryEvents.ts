@@ -134,7 +134,8 @@ export async function eventDetail(knex: Knex, eventId: string): Promise<EventDet
     throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
   const children = (
     await knex.raw<{ rows: Array<{ event_id: string }> }>(
-      'select event_id from cc.event_parents where parent_id = ? order by event_id',
+      // @> with a one-element array: what the GIN index on parents answers.
+      'select event_id from cc.events where parents @> jsonb_build_array(?::text) order by event_id',
       [eventId],
     )
   ).rows.map((r) => r.event_id);

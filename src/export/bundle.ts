@@ -22,12 +22,17 @@ import { streamRows } from './rowSource.js';
 import type { Sink } from './sink.js';
 
 export const BUNDLE_FORMAT = 'cos-db-bundle/1';
-/** Derived tables carried along (they index the events' own lineage), in foreign-key order. */
+/**
+ * Derived tables carried along (they index the events' own lineage), in foreign-key order.
+ * Parents travel in the events' own rows. Bundles written before migration 20261129000600
+ * also carry them as edges of cc.event_parents (now a view of those rows); import skips them.
+ */
 const EDGE_TABLES = [
-  { table: 'cc.event_parents', keyset: ['event_id', 'parent_id'] },
   { table: 'cc.event_inputs', keyset: ['event_id', 'prd_id', 'version'] },
   { table: 'cc.event_datasets', keyset: ['event_id', 'dataset', 'role'] },
 ];
+const DERIVED_FROM_EVENTS = 'cc.event_parents';
+const STAGED_TABLE = 'cc.events';
 /** Ledger tables in the order their rows may refer to each other. */
 const LEDGER_ORDER = ['cc.prd_versions', 'cc.events', 'cc.memory_links'];
 
@@ -238,17 +243,34 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     };
     const byChain = new Map(report.chains.map((c) => [key(c.table, c.chain), c]));
     let pending: { table: string; rows: unknown[] } | undefined;
+    // Events come chain by chain, and a parent can sit in a later chain: they are gathered in a
+    // temporary table and inserted in one statement, whose parent check sees them all.
+    let staged = false;
     const flush = async () => {
       if (!pending || pending.rows.length === 0) return;
       const { table, rows } = pending;
       pending = undefined;
+      let target = table;
+      if (table === STAGED_TABLE) {
+        if (!staged)
+          await trx.raw(`create temp table _bundle_events (like ${STAGED_TABLE}) on commit drop`);
+        staged = true;
+        target = '_bundle_events';
+      }
       // Edges of events already here are already here too; a ledger row must never be skipped.
       const skipExisting = EDGE_TABLES.some((e) => e.table === table)
         ? ' on conflict do nothing'
         : '';
       await trx.raw(
-        `insert into ${table} select * from json_populate_recordset(null::${table}, ?::text::json)${skipExisting}`,
+        `insert into ${target} select * from json_populate_recordset(null::${table}, ?::text::json)${skipExisting}`,
         [JSON.stringify(rows)],
+      );
+    };
+    const insertStaged = async () => {
+      if (!staged) return;
+      staged = false;
+      await trx.raw(
+        `insert into ${STAGED_TABLE} select * from _bundle_events order by chain, seq; drop table _bundle_events`,
       );
     };
     for await (const record of records(path)) {
@@ -270,6 +292,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         continue;
       }
       if (record.kind !== 'ledger' && record.kind !== 'edge') continue;
+      if (record.kind === 'edge' && record.table === DERIVED_FROM_EVENTS) continue;
       if (record.kind === 'ledger') {
         const c = byChain.get(
           key(record.table, String(record.row.chain)),
@@ -278,10 +301,12 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         c.appended += 1;
       }
       if (pending && (pending.table !== record.table || pending.rows.length >= 1000)) await flush();
+      if (record.table !== STAGED_TABLE) await insertStaged();
       pending ??= { table: record.table, rows: [] };
       pending.rows.push(record.row);
     }
     await flush();
+    await insertStaged();
     return report;
   });
 }

@@ -94,8 +94,9 @@ async function queryFor(
   // Lineage: every edge whose child event passes the filters, parent edges and PRD inputs alike.
   return {
     query: {
-      sql: `select p.parent_id as from_id, p.event_id as to_id, 'parent' as kind
-              from cc.event_parents p where p.event_id in (select event_id from cc.events ${sql})
+      sql: `select p.parent_id as from_id, e.event_id as to_id, 'parent' as kind
+              from (select event_id, parents from cc.events ${sql}) e
+              cross join lateral jsonb_array_elements_text(e.parents) as p (parent_id)
             union all
             select 'prd:' || i.prd_id || '@' || i.version, i.event_id, 'input'
               from cc.event_inputs i where i.event_id in (select event_id from cc.events ${sql})`,

@@ -3,7 +3,9 @@ import { usageError } from '../errors.js';
 import { quoteIdent } from '../schemas/moduleName.js';
 import { ledgerTables } from './verify.js';
 
-const APPEND_ONLY_EXTRAS = ['cc.event_parents', 'cc.event_inputs', 'cc.event_datasets'];
+const APPEND_ONLY_EXTRAS = ['cc.event_inputs', 'cc.event_datasets'];
+/** Views agents may read: the events' parents as (event_id, parent_id) pairs. */
+const VIEWS = ['cc.event_parents'];
 
 export type AgentRoleReport = { role: string; created: boolean; tables: string[] };
 
@@ -30,7 +32,7 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
       );
     }
     await trx.raw(
-      `grant select on cc.modules, cc.ledger_tables, cc.store_identity to ${quoteIdent(role)}`,
+      `grant select on cc.modules, cc.ledger_tables, cc.store_identity, ${VIEWS.join(', ')} to ${quoteIdent(role)}`,
     );
     await trx.raw(
       `grant execute on function cc.lineage_walk(text, text, integer) to ${quoteIdent(role)}`,

@@ -34,9 +34,7 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
   const hit = cache.get(key);
   if (hit) return hit;
   const rows = (
-    await knex.raw<{
-      rows: Array<{ name: string; type: string; elem: string | null }>;
-    }>(
+    await knex.raw<{ rows: CatalogColumn[] }>(
       `select a.attname as name, t.typname as type, e.typname as elem
          from pg_attribute a
          join pg_type t on t.oid = a.atttypid
@@ -48,7 +46,17 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
   ).rows;
   if (rows.length === 0)
     throw new CosError(ExitCode.integrity, `ledger table ${key} does not exist`);
-  const columns = rows
+  const columns = toContentColumns(rows);
+  cache.set(key, columns);
+  return columns;
+}
+
+/** A catalog row of a table's column: its name, its type, and its element type for an array. */
+export type CatalogColumn = { name: string; type: string; elem: string | null };
+
+/** The content columns (all but the integrity ones) of a table whose columns are these. */
+export function toContentColumns(rows: CatalogColumn[]): ContentColumn[] {
+  return rows
     .filter((r) => !(INTEGRITY_COLUMNS as readonly string[]).includes(r.name))
     .map((r) => {
       const type = r.elem ?? r.type;
@@ -62,16 +70,8 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
         r.elem === null ? scalarText(type) : (v: unknown) => arrayLiteral(v as unknown[]);
       const toCopy = (value: unknown) =>
         copyField(value === null || value === undefined ? null : text(value));
-      return {
-        name: r.name,
-        type,
-        isArray: r.elem !== null,
-        normalize,
-        toCopy,
-      };
+      return { name: r.name, type, isArray: r.elem !== null, normalize, toCopy };
     });
-  cache.set(key, columns);
-  return columns;
 }
 
 const orNull =

@@ -8,7 +8,7 @@ import {
   type QualifiedTable,
 } from './contentColumns.js';
 import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
-import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER } from './ledgerTable.js';
+import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER } from './ledgerTable.js';
 
 export type ProblemKind =
   'content-changed' | 'row-missing' | 'hash-mismatch' | 'guard-disabled' | 'table-missing';
@@ -72,7 +72,7 @@ export function splitTable(name: string): QualifiedTable {
   return { schema, table };
 }
 
-/** Guard triggers present and ENABLE ALWAYS ('A'); else what is wrong. */
+/** Guard and links triggers present and ENABLE ALWAYS ('A'); else what is wrong. */
 export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<string | null> {
   const rows = (
     await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string }> }>(
@@ -81,7 +81,7 @@ export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<strin
     )
   ).rows;
   const problems: string[] = [];
-  for (const name of [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER]) {
+  for (const name of [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER]) {
     const trigger = rows.find((r) => r.tgname === name);
     if (!trigger) problems.push(`trigger ${name} is missing`);
     else if (trigger.tgenabled !== 'A') {

@@ -521,6 +521,64 @@ describe('bulk writes: COPY, chunks and checks', () => {
     expect((await cli('verify', '-q')).code).toBe(0);
   });
 
+  it('a chunk refused mid-batch (already archived ids, a missing parent) is redone carefully, its chain intact', async () => {
+    const event = (id: string, parent?: string) =>
+      JSON.stringify({
+        event_id: id,
+        type: 'step',
+        module: 'redo',
+        parents: parent ? [parent] : [],
+      });
+    const first = Array.from({ length: 1500 }, (_, i) =>
+      event(`rd${i}`, i ? `rd${i - 1}` : undefined),
+    );
+    expect((await cli('archive', 'event', write('redo1.ndjson', first.join('\n')))).code).toBe(0);
+    // Chunk 1 is all new and written straight away; chunk 2 mixes 500 archived events with 500
+    // new ones, so the database refuses it and it is written again after a look-up, in the same
+    // transaction: the chain must go on from where chunk 1 left it.
+    const second = [
+      ...Array.from({ length: 1000 }, (_, i) => event(`rn${i}`, i ? `rn${i - 1}` : 'rd0')),
+      ...first.slice(1000),
+      ...Array.from({ length: 500 }, (_, i) => event(`rm${i}`, i ? `rm${i - 1}` : 'rn999')),
+    ];
+    const r = await cli(
+      'archive',
+      'event',
+      write('redo2.ndjson', second.join('\n')),
+      '--batch-size',
+      '5000',
+      '--json',
+    );
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1500, alreadyArchived: 500, batches: 1 });
+    expect(
+      await sql(
+        db.url,
+        "select count(*)::int as n, max(seq)::int as top from cc.events where chain = 'redo'",
+      ),
+    ).toEqual([{ n: 3000, top: 3000 }]);
+    // A chunk whose parent is missing is refused whole, after chunks before it were written.
+    const third = [
+      ...Array.from({ length: 1000 }, (_, i) => event(`rp${i}`, i ? `rp${i - 1}` : 'rm499')),
+      event('orphan-late', 'never-archived'),
+    ];
+    const bad = await cli(
+      'archive',
+      'event',
+      write('redo3.ndjson', third.join('\n')),
+      '--batch-size',
+      '5000',
+    );
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain(
+      'redo3.ndjson:1001: parent never-archived of event orphan-late is not archived',
+    );
+    expect(
+      await sql(db.url, "select count(*)::int as n from cc.events where event_id like 'rp%'"),
+    ).toEqual([{ n: 0 }]);
+    expect((await cli('verify', '-q')).code).toBe(0);
+  });
+
   it('lineage edges must name archived events and PRD versions, checked per statement', async () => {
     const archived = await cli(
       'archive',
@@ -528,9 +586,23 @@ describe('bulk writes: COPY, chunks and checks', () => {
       write('edge.json', '{"event_id": "edge-root", "type": "note"}'),
     );
     expect(archived.code).toBe(0);
-    await expect(
-      sql(db.url, "insert into cc.event_parents values ('edge-root', 'no-such-event')"),
-    ).rejects.toThrow(/event no-such-event is not archived/);
+    // An event row that extends its chain correctly but names a parent nobody archived.
+    const orphan = (parent: string) => `
+      insert into cc.events (event_id, type, occurred_at, recorded_at, parents, inputs, payload,
+                             content_sha256, chain, seq, prev_hash, hash, hash_version)
+      select 'orphan', 'note', now(), now(), '["${parent}"]', '[]', '{}', repeat('0', 64),
+             'core', h.seq + 1, h.hash, repeat('a', 64), 1
+        from (select seq, hash from cc.events where chain = 'core' order by seq desc limit 1) h`;
+    await expect(sql(db.url, orphan('no-such-event'))).rejects.toThrow(
+      /event no-such-event is not archived \(a parent of event orphan\)/,
+    );
+    // The parents are still there to read as (event_id, parent_id) pairs.
+    expect(
+      await sql(
+        db.url,
+        "select count(*)::int as n from cc.event_parents where event_id = 'edge-root'",
+      ),
+    ).toEqual([{ n: 0 }]);
     await expect(
       sql(db.url, "insert into cc.event_inputs values ('edge-root', 'spec', 99)"),
     ).rejects.toThrow(/PRD version prd:spec@99 is not archived/);
@@ -539,10 +611,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
     ).rejects.toThrow(/event nope is not archived/);
     // Replica mode does not skip the check.
     await expect(
-      sql(
-        db.url,
-        "set session_replication_role = replica; insert into cc.event_parents values ('edge-root', 'ghost')",
-      ),
+      sql(db.url, `set session_replication_role = replica; ${orphan('ghost')}`),
     ).rejects.toThrow(/event ghost is not archived/);
   });
 });

@@ -7,8 +7,9 @@ import { append, item, setUpLedger, withUrl } from '../support/ledgerFixture.js'
 import { runCli } from '../support/runCli.js';
 import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
 
-const REARM =
-  'alter table lab.items enable always trigger cos_ledger_no_update_delete; alter table lab.items enable always trigger cos_ledger_no_truncate';
+const REARM = ['cos_ledger_no_update_delete', 'cos_ledger_no_truncate', 'cos_ledger_links']
+  .map((t) => `alter table lab.items enable always trigger ${t}`)
+  .join('; ');
 
 let db: TestDatabase;
 const work = mkdtempSync(join(tmpdir(), 'cos-db-ledger-'));
@@ -101,6 +102,53 @@ describe('appending', () => {
         [head?.hash],
       ),
     ).rejects.toThrow(/duplicate key/);
+  });
+
+  it('the database refuses a row that skips a position or does not link to its predecessor', async () => {
+    const [head] = await sql<{ seq: string; hash: string }>(
+      db.url,
+      "select seq, hash from lab.items where chain = 'alpha' order by seq desc limit 1",
+    );
+    const next = Number(head?.seq) + 1;
+    const insert = (seq: number, prev: string) =>
+      sql(
+        db.url,
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', $1, $2, repeat('f', 64), 1)",
+        [seq, prev],
+      );
+    // A fork at a new position: right predecessor hash, but one position too far (a gap).
+    await expect(insert(next + 1, head?.hash ?? '')).rejects.toThrow(
+      new RegExp(`row ${next + 1} of chain alpha in lab.items does not extend its chain`),
+    );
+    // The right position, the wrong predecessor.
+    await expect(insert(next, 'e'.repeat(64))).rejects.toThrow(/does not extend its chain/);
+    // A new chain must start at 1 from the genesis hash.
+    await expect(
+      sql(
+        db.url,
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'fresh', 1, repeat('e', 64), repeat('f', 64), 1)",
+      ),
+    ).rejects.toThrow(/row 1 of chain fresh/);
+    // Replica mode does not skip it, and a correct row still goes in.
+    await expect(
+      sql(
+        db.url,
+        `set session_replication_role = replica; insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ${next + 1}, '${head?.hash}', repeat('f', 64), 1)`,
+      ),
+    ).rejects.toThrow(/does not extend its chain/);
+    // (Rolled back: its hash is made up, and later tests verify this chain.)
+    await withUrl(db.url, async (d) => {
+      const trx = await d.knex.transaction();
+      await trx.raw(
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ?, ?, repeat('f', 64), 1)",
+        [next, head?.hash ?? ''],
+      );
+      const { rows } = await trx.raw<{ rows: Array<{ n: number }> }>(
+        "select count(*)::int as n from lab.items where chain = 'alpha'",
+      );
+      await trx.rollback();
+      expect(rows).toEqual([{ n: next }]);
+    });
   });
 });
 

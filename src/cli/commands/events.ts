@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { archiveEvents } from '../../events/archiveEvents.js';
 import { eventDetail, queryEvents } from '../../events/queryEvents.js';
-import { readJsonRecords } from '../../events/readJsonRecords.js';
+import { readJsonRecordBatches } from '../../events/readJsonRecords.js';
 import { usageError } from '../../errors.js';
 import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
@@ -22,7 +22,7 @@ async function archive(context: Context): Promise<void> {
   const path = source === '-' ? '-' : resolve(settings.cwd, source);
   const label = source === '-' ? 'stdin' : source;
   // Fail on a missing file before opening the database.
-  const records = readJsonRecords(path, process.stdin, label);
+  const records = readJsonRecordBatches(path, process.stdin, label);
   const first = await records.next();
   const all = (async function* () {
     if (!first.done) yield first.value;

