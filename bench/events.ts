@@ -55,7 +55,10 @@ function timed(
   return { ms, rssMb: Number(r.stderr.trim().split('\n').pop()) / 1024 };
 }
 
-/** The baseline walk: breadth-first in SQL with a visited set, written here independently. */
+/**
+ * The baseline walk: breadth-first in SQL with a visited set, written here independently, over
+ * the parents each event row holds (by primary key, as cc.events keeps them).
+ */
 function bfsSql(start: string, depth: number): string {
   return `
     create temp table v (node text primary key, d int);
@@ -64,7 +67,8 @@ function bfsSql(start: string, depth: number): string {
       while i < ${depth} and cardinality(f) > 0 loop
         i := i + 1;
         with ins as (
-          insert into v select distinct p.parent_id, i from cc.event_parents p where p.event_id = any(f)
+          insert into v select distinct p, i from cc.events e, jsonb_array_elements_text(e.parents) p
+           where e.event_id = any(f)
           on conflict do nothing returning node)
         select coalesce(array_agg(node), '{}') into f from ins;
       end loop; end $$;
@@ -76,9 +80,12 @@ export const events: Scenario = {
   async run() {
     const dir = mkdtempSync(join(tmpdir(), 'cos-db-bench-events-'));
     await writeInputs(dir);
+    // The inputs (290 MB) on disk before anything is timed, so their write-back competes with no run.
+    spawnSync('sync');
     const url = await freshDatabase('cos_bench_events');
     const env = { PATH: process.env.PATH ?? '', HOME: dir, COS_DEV_DATABASE_URL: url };
     timed([BIN, 'migrate', '-q'], env, dir);
+    spawnSync('psql', [url, '-qc', 'checkpoint'], { env });
     const ingest = timed(
       [BIN, 'archive', 'event', 'events.ndjson', '-q', '--batch-size', '5000'],
       env,
@@ -93,15 +100,24 @@ export const events: Scenario = {
       ],
       { env },
     );
-    const copy = timed(
-      [url, '-qc', `\\copy plain_events from '${join(dir, 'events.csv')}' with (format csv)`],
-      env,
-      dir,
-      'psql',
-    );
-    // A second baseline: psql loading the very rows cos-db wrote (hashes and all) into tables
-    // shaped like cc.events and cc.event_parents, every index included. What separates the two
-    // baselines is the schema's cost (nine indexes on events, a 2M-row edge table), not cos-db's.
+    // The baseline three times (the table emptied in between), for a median: a single 7-second
+    // COPY moved by a third from one run to the next on this machine.
+    const copies: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      spawnSync('psql', [url, '-qc', 'truncate plain_events', '-c', 'checkpoint'], { env });
+      copies.push(
+        timed(
+          [url, '-qc', `\\copy plain_events from '${join(dir, 'events.csv')}' with (format csv)`],
+          env,
+          dir,
+          'psql',
+        ).ms,
+      );
+    }
+    const copy = { ms: median(copies) };
+    // A second baseline: psql loading the very rows cos-db wrote (hashes and all) into a table
+    // shaped like cc.events, every index included (triggers aside). What separates the two
+    // baselines is the schema's cost (seven indexes and a GIN on events), not cos-db's.
     spawnSync(
       'psql',
       [
@@ -109,25 +125,19 @@ export const events: Scenario = {
         '-qc',
         `\\copy cc.events to '${join(dir, 'ev.tsv')}'`,
         '-c',
-        `\\copy cc.event_parents to '${join(dir, 'par.tsv')}'`,
+        'create table shaped_events (like cc.events including all)',
         '-c',
-        'create table shaped_events (like cc.events including all); create table shaped_parents (like cc.event_parents including all)',
+        'checkpoint',
       ],
       { env },
     );
     const shaped = timed(
-      [
-        url,
-        '-qc',
-        `\\copy shaped_events from '${join(dir, 'ev.tsv')}'`,
-        '-c',
-        `\\copy shaped_parents from '${join(dir, 'par.tsv')}'`,
-      ],
+      [url, '-qc', `\\copy shaped_events from '${join(dir, 'ev.tsv')}'`],
       env,
       dir,
       'psql',
     );
-    spawnSync('psql', [url, '-qc', 'drop table shaped_events, shaped_parents; analyze'], { env });
+    spawnSync('psql', [url, '-qc', 'drop table shaped_events, plain_events; analyze'], { env });
     const rows: Row[] = [];
     const rate = N / (ingest.ms / 1000);
     const copyRate = N / (copy.ms / 1000);
@@ -135,7 +145,7 @@ export const events: Scenario = {
       scenario: 'archive event, 1M NDJSON events with lineage',
       value: rate,
       unit: 'rows/s',
-      baseline: 'psql \\copy, plain indexed table',
+      baseline: 'psql \\copy, plain indexed table (median of 3)',
       baselineValue: copyRate,
       target: '≥ 1/4 of baseline',
       met: rate >= copyRate / 4,
@@ -145,8 +155,7 @@ export const events: Scenario = {
       scenario: 'archive event, 1M (same run, other baseline)',
       value: rate,
       unit: 'rows/s',
-      baseline:
-        "psql \\copy of cos-db's own rows into tables shaped like cc.events, cc.event_parents",
+      baseline: "psql \\copy of cos-db's own rows into a table shaped like cc.events",
       baselineValue: N / (shaped.ms / 1000),
       target: '(for reference)',
       met: null,

@@ -81,7 +81,10 @@ const FROM_EDGE_TABLE: EdgeSource = {
 
 /**
  * Breadth-first with a visited set: every node once, at its shortest distance, so the cost
- * follows the size of the result and not the number of paths.
+ * follows the size of the result and not the number of paths. The walk keeps no edges: the
+ * edges among the nodes found are every node's own parents and inputs that were found too,
+ * which the caller reads with the nodes' details (before, each step also stored the edges it
+ * crossed, half of the walk's writes).
  */
 function walkSql(edges: EdgeSource): string {
   return `
@@ -94,10 +97,7 @@ function walkSql(edges: EdgeSource): string {
     frontier text[] := array[start_id];
   begin
     create temp table if not exists _walk_visited (node text primary key, distance integer, via text) on commit drop;
-    -- Every edge the walk crosses (next, via), so callers get the graph without walking it again.
-    create temp table if not exists _walk_edges (next text, via text) on commit drop;
     delete from _walk_visited;
-    delete from _walk_edges;
     insert into _walk_visited values (start_id, 0, null);
     while d < max_depth and cardinality(frontier) > 0 loop
       d := d + 1;
@@ -106,8 +106,6 @@ function walkSql(edges: EdgeSource): string {
           ${edges.up}
           union all
           select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i where i.event_id = any(frontier)
-        ), crossed as (
-          insert into _walk_edges select next, via from step
         ), fresh as (
           insert into _walk_visited (node, distance, via)
           select distinct on (next) next, d, via from step order by next, via
@@ -123,8 +121,6 @@ function walkSql(edges: EdgeSource): string {
           ${edges.down}
           union all
           select i.event_id, r.f from refs r join cc.event_inputs i on i.prd_id = r.prd_id and i.version = r.version
-        ), crossed as (
-          insert into _walk_edges select next, via from step
         ), fresh as (
           insert into _walk_visited (node, distance, via)
           select distinct on (next) next, d, via from step order by next, via
@@ -134,21 +130,6 @@ function walkSql(edges: EdgeSource): string {
         select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
       end if;
     end loop;
-    -- Stopped by the depth limit: the last nodes' edges among nodes already found, for the graph.
-    if cardinality(frontier) > 0 then
-      if direction = 'up' then
-        insert into _walk_edges
-        select s.next, s.via from (${edges.up}) s
-         where exists (select 1 from _walk_visited v where v.node = s.next)
-        union all
-        select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i
-         where i.event_id = any(frontier) and exists (select 1 from _walk_visited v where v.node = 'prd:' || i.prd_id || '@' || i.version);
-      else
-        insert into _walk_edges
-        select s.next, s.via from (${edges.down}) s
-         where exists (select 1 from _walk_visited v where v.node = s.next);
-      end if;
-    end if;
     return query select v.node, v.distance, v.via from _walk_visited v order by v.distance, v.node;
   end $$`;
 }

@@ -9,6 +9,9 @@ function framed(field: string): string {
   return `${Buffer.byteLength(field, 'utf8')}:${field},`;
 }
 
+/** From this many UTF-16 units, content is encoded into the reused buffer (measured: below, slower). */
+const LONG = 2048;
+
 /** Room kept before the content for the framed fields that precede it (grown when short). */
 let room = 512;
 let scratch = Buffer.allocUnsafe(1 << 16);
@@ -19,9 +22,8 @@ let scratch = Buffer.allocUnsafe(1 << 16);
  * bytes (a netstring) so no two field lists can produce the same input. Content comes already
  * canonical: a writer canonicalizes before it takes the chain's lock.
  *
- * The content is encoded once, into a reused buffer, and the framing written in front of it once
- * its length is known: measuring the UTF-8 length first and encoding again to hash cost an
- * import or a verify a second pass over every row.
+ * Long content (a PRD's markdown) is encoded once, into a reused buffer, with the framing written
+ * in front of it once its length is known, instead of measured and then encoded again to hash.
  */
 export function ledgerHash(
   version: number,
@@ -31,6 +33,8 @@ export function ledgerHash(
   canonical: string,
 ): string {
   const head = framed(String(version)) + framed(chain) + framed(String(seq)) + framed(prevHash);
+  // A short text is measured and hashed as a string: the buffer's bookkeeping costs more there.
+  if (canonical.length < LONG) return hash('sha256', head + framed(canonical));
   const headBytes = Buffer.byteLength(head, 'utf8') + 12; // and the content's "length:"
   if (headBytes > room) room = headBytes * 2;
   // At most 3 bytes per UTF-16 unit, and the closing comma.

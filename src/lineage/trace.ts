@@ -39,17 +39,20 @@ type WalkRow = {
   at: string | null;
   title: string | null;
   version: number | null;
+  /** An event's parents and inputs (prd:ID@VERSION): its edges, where the walk found them. */
+  parents: string[] | null;
+  inputs: string[] | null;
 };
 
 /**
  * One walk in the server (cc.lineage_walk: breadth-first, each node once) with each node's
- * details joined there. Its visited set (_walk_visited) lives until the transaction ends, so the
- * edges and links among the nodes are joined in the server too: nothing is shipped back and forth.
+ * details, parents and inputs joined there. Its visited set (_walk_visited) lives until the
+ * transaction ends, so the links among the nodes are joined in the server too.
  */
 async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down', depth: number) {
   const rows = (
     await trx.raw<{ rows: WalkRow[] }>(
-      `select w.node, w.distance, w.via, e.type, e.actor, v.title, v.version,
+      `select w.node, w.distance, w.via, e.type, e.actor, e.parents, e.inputs, v.title, v.version,
               ${isoTimeSql('coalesce(e.occurred_at, v.archived_at)')} as at
          from cc.lineage_walk(?, ?, ?) w
          left join cc.events e on e.event_id = w.node
@@ -57,15 +60,6 @@ async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down
            on w.node like 'prd:%' and v.prd_id = split_part(substr(w.node, 5), '@', 1)
           and v.version = nullif(split_part(substr(w.node, 5), '@', 2), '')::integer`,
       [root, direction, depth],
-    )
-  ).rows;
-  // The edges the walk crossed: for "up" from the node reached (a parent or input) to the one it
-  // was reached from; for "down" the other way round.
-  const edges = (
-    await trx.raw<{ rows: Array<{ from_id: string; to_id: string }> }>(
-      direction === 'up'
-        ? 'select next as from_id, via as to_id from _walk_edges'
-        : 'select via as from_id, next as to_id from _walk_edges',
     )
   ).rows;
   const hasLinks = (
@@ -80,7 +74,23 @@ async function walk(trx: Knex.Transaction, root: string, direction: 'up' | 'down
         )
       ).rows
     : [];
-  return { rows, edges, links };
+  return { rows, links };
+}
+
+/**
+ * The edges among the nodes a walk found: each event's parents and inputs that were found too.
+ * That is every edge the walk crossed, and those between the last nodes at the depth limit.
+ */
+function edgesAmong(rows: WalkRow[]): TraceEdge[] {
+  const found = new Set(rows.map((r) => r.node));
+  const edges: TraceEdge[] = [];
+  for (const r of rows) {
+    for (const parent of r.parents ?? [])
+      if (found.has(parent)) edges.push({ from: parent, to: r.node, kind: 'parent' });
+    for (const input of r.inputs ?? [])
+      if (found.has(input)) edges.push({ from: input, to: r.node, kind: 'input' });
+  }
+  return edges;
 }
 
 /**
@@ -138,11 +148,8 @@ export async function trace(
         links: linksOf.get(r.node) ?? [],
       });
     }
-    // A walk crosses each edge once, and the walks of --both share none (lineage is acyclic).
-    for (const e of found.edges) {
-      const kind = e.from_id.startsWith('prd:') ? 'input' : 'parent';
-      edges.push({ from: e.from_id, to: e.to_id, kind });
-    }
+    // The walks of --both share no edge: the only node they share is the start (no cycles).
+    for (const edge of edgesAmong(found.rows)) edges.push(edge);
   }
   const sorted = [...nodes.values()].sort(
     (a, b) => a.distance - b.distance || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),

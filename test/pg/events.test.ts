@@ -579,6 +579,24 @@ describe('bulk writes: COPY, chunks and checks', () => {
     expect((await cli('verify', '-q')).code).toBe(0);
   });
 
+  it('a store that is not migrated says so: exit 6, with the command to run', async () => {
+    const bare = await createTestDatabase();
+    try {
+      for (const args of [
+        ['trace', 'e1'],
+        ['query', 'events'],
+      ]) {
+        const r = await runCli(args, { env: { COS_DEV_DATABASE_URL: bare.url } });
+        expect(r.code).toBe(6);
+        expect(r.stderr).toMatch(/this store is not migrated: relation "cc\.\w+" does not exist/);
+        expect(r.stderr).toContain('cos-db migrate');
+        expect(r.stderr).not.toContain('internal error');
+      }
+    } finally {
+      await bare.drop();
+    }
+  });
+
   it('lineage edges must name archived events and PRD versions, checked per statement', async () => {
     const archived = await cli(
       'archive',
