@@ -72,16 +72,22 @@ export function splitTable(name: string): QualifiedTable {
   return { schema, table };
 }
 
-/** Guard and links triggers present and ENABLE ALWAYS ('A'); else what is wrong. */
+/**
+ * Guard triggers, and the links trigger once the store has it (migration 20261129000600), present
+ * and ENABLE ALWAYS ('A'); else what is wrong.
+ */
 export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<string | null> {
   const rows = (
-    await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string }> }>(
-      'select tgname, tgenabled from pg_trigger where tgrelid = to_regclass(?) and not tgisinternal',
+    await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string; links: boolean }> }>(
+      `select tgname, tgenabled, to_regproc('cc.ledger_check_links') is not null as links
+         from pg_trigger where tgrelid = to_regclass(?) and not tgisinternal`,
       [qualified(t)],
     )
   ).rows;
+  const required = [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER];
+  if (rows[0]?.links) required.push(LINKS_TRIGGER);
   const problems: string[] = [];
-  for (const name of [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER]) {
+  for (const name of required) {
     const trigger = rows.find((r) => r.tgname === name);
     if (!trigger) problems.push(`trigger ${name} is missing`);
     else if (trigger.tgenabled !== 'A') {

@@ -281,6 +281,13 @@ describe('tampering (a superuser who disables the guards)', () => {
     expect(r.code).toBe(4);
     expect(r.stdout).toContain('trigger cos_ledger_no_truncate is disabled');
     await sql(db.url, 'alter table lab.items enable always trigger cos_ledger_no_truncate');
+    // The links trigger too; ENABLE (not ALWAYS) would let replica mode skip it.
+    await sql(db.url, 'alter table lab.items enable trigger cos_ledger_links');
+    const links = await cli('verify', '--json');
+    expect(links.code).toBe(4);
+    expect(links.stdout).toContain('trigger cos_ledger_links is not ENABLE ALWAYS');
+    await sql(db.url, 'alter table lab.items enable always trigger cos_ledger_links');
+    expect((await cli('verify', '--json')).stdout).not.toContain('cos_ledger_links');
   });
 });
 
