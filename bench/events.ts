@@ -82,15 +82,24 @@ export const events: Scenario = {
     await writeInputs(dir);
     // The inputs (290 MB) on disk before anything is timed, so their write-back competes with no run.
     spawnSync('sync');
-    const url = await freshDatabase('cos_bench_events');
-    const env = { PATH: process.env.PATH ?? '', HOME: dir, COS_DEV_DATABASE_URL: url };
-    timed([BIN, 'migrate', '-q'], env, dir);
-    spawnSync('psql', [url, '-qc', 'checkpoint'], { env });
-    const ingest = timed(
-      [BIN, 'archive', 'event', 'events.ndjson', '-q', '--batch-size', '5000'],
-      env,
-      dir,
-    );
+    // The import three times, each into a new database, for a median like the baseline's; the
+    // graph the last one leaves is what trace and export read.
+    let url = '';
+    let env: NodeJS.ProcessEnv = {};
+    const ingests: Array<{ ms: number; rssMb: number }> = [];
+    for (let i = 0; i < 3; i += 1) {
+      url = await freshDatabase('cos_bench_events');
+      env = { PATH: process.env.PATH ?? '', HOME: dir, COS_DEV_DATABASE_URL: url };
+      timed([BIN, 'migrate', '-q'], env, dir);
+      spawnSync('psql', [url, '-qc', 'checkpoint'], { env });
+      ingests.push(
+        timed([BIN, 'archive', 'event', 'events.ndjson', '-q', '--batch-size', '5000'], env, dir),
+      );
+    }
+    const ingest = {
+      ms: median(ingests.map((r) => r.ms)),
+      rssMb: Math.max(...ingests.map((r) => r.rssMb)),
+    };
     spawnSync(
       'psql',
       [
@@ -142,14 +151,14 @@ export const events: Scenario = {
     const rate = N / (ingest.ms / 1000);
     const copyRate = N / (copy.ms / 1000);
     rows.push({
-      scenario: 'archive event, 1M NDJSON events with lineage',
+      scenario: 'archive event, 1M NDJSON events with lineage (median of 3)',
       value: rate,
       unit: 'rows/s',
       baseline: 'psql \\copy, plain indexed table (median of 3)',
       baselineValue: copyRate,
       target: '≥ 1/4 of baseline',
       met: rate >= copyRate / 4,
-      runs: 1,
+      runs: 3,
     });
     rows.push({
       scenario: 'archive event, 1M (same run, other baseline)',
@@ -159,17 +168,17 @@ export const events: Scenario = {
       baselineValue: N / (shaped.ms / 1000),
       target: '(for reference)',
       met: null,
-      runs: 1,
+      runs: 3,
     });
     rows.push({
-      scenario: 'archive event, 1M: peak RSS',
+      scenario: 'archive event, 1M: peak RSS (the highest of 3)',
       value: ingest.rssMb,
       unit: 'MB',
       baseline: '-',
       baselineValue: null,
       target: '< 200 MB',
       met: ingest.rssMb < 200,
-      runs: 1,
+      runs: 3,
     });
     const last = `e${N - 1}`;
     for (const depth of [20, 1000]) {
