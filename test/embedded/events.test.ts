@@ -33,6 +33,30 @@ describe('events and lineage on the embedded engine', () => {
       ['c', -1],
       ['d', 0],
     ]);
+    // Down through the GIN index on parents, with the edges among the nodes found.
+    const down = JSON.parse((await cli('trace', 'a', '--down', '--json')).stdout) as {
+      nodes: Array<{ id: string; distance: number }>;
+      edges: Array<{ from: string; to: string; kind: string }>;
+    };
+    expect(down.nodes.map((n) => [n.id, n.distance])).toEqual([
+      ['a', 0],
+      ['b', 1],
+      ['c', 1],
+      ['d', 2],
+    ]);
+    expect(down.edges.map((e) => `${e.from}>${e.to}`).sort()).toEqual(['a>b', 'a>c', 'b>d', 'c>d']);
+    // A chunk the database refuses (a parent nobody archived) is rolled back whole.
+    writeFileSync(
+      join(dir, 'bad.ndjson'),
+      [
+        JSON.stringify({ event_id: 'e', type: 'next', parents: ['d'] }),
+        JSON.stringify({ event_id: 'f', type: 'next', parents: ['ghost'] }),
+      ].join('\n'),
+    );
+    const bad = await cli('archive', 'event', 'bad.ndjson');
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain('bad.ndjson:2: parent ghost of event f is not archived');
+    expect((await cli('query', 'events', 'e')).code).toBe(3);
     expect((await cli('verify')).code).toBe(0);
   });
 });
