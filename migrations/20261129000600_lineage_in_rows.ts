@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { qualified } from '../src/integrity/contentColumns.js';
 import {
   appendOnlySql,
+  constraintPrefix,
   LINKS_FUNCTION_SQL,
   LINKS_TRIGGER,
   linksTriggerSql,
@@ -73,7 +74,10 @@ const FROM_ROWS: EdgeSource = {
           where e.parents \\?| frontier and p.via = any(frontier)`,
 };
 
-/** The edge table this migration replaces (for down). */
+/**
+ * The edge table this migration replaces (for down). The walk it restores keeps no edges either:
+ * cos-db reads them from the nodes' rows since this migration, whichever table holds the parents.
+ */
 const FROM_EDGE_TABLE: EdgeSource = {
   up: 'select p.parent_id as next, p.event_id as via from cc.event_parents p where p.event_id = any(frontier)',
   down: 'select p.event_id as next, p.parent_id as via from cc.event_parents p where p.parent_id = any(frontier)',
@@ -86,6 +90,15 @@ const FROM_EDGE_TABLE: EdgeSource = {
  * which the caller reads with the nodes' details (before, each step also stored the edges it
  * crossed, half of the walk's writes).
  */
+/** A step's end: the nodes it reached that are new are visited, at this distance, and are the next frontier. */
+const ADVANCE = `fresh as (
+          insert into _walk_visited (node, distance, via)
+          select distinct on (next) next, d, via from step order by next, via
+          on conflict (node) do nothing
+          returning _walk_visited.node
+        )
+        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;`;
+
 function walkSql(edges: EdgeSource): string {
   return `
   create or replace function cc.lineage_walk(start_id text, direction text, max_depth integer)
@@ -106,13 +119,7 @@ function walkSql(edges: EdgeSource): string {
           ${edges.up}
           union all
           select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i where i.event_id = any(frontier)
-        ), fresh as (
-          insert into _walk_visited (node, distance, via)
-          select distinct on (next) next, d, via from step order by next, via
-          on conflict (node) do nothing
-          returning _walk_visited.node
-        )
-        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        ), ${ADVANCE}
       else
         with refs as (
           select split_part(substr(f, 5), '@', 1) as prd_id, nullif(split_part(substr(f, 5), '@', 2), '')::integer as version, f
@@ -121,29 +128,20 @@ function walkSql(edges: EdgeSource): string {
           ${edges.down}
           union all
           select i.event_id, r.f from refs r join cc.event_inputs i on i.prd_id = r.prd_id and i.version = r.version
-        ), fresh as (
-          insert into _walk_visited (node, distance, via)
-          select distinct on (next) next, d, via from step order by next, via
-          on conflict (node) do nothing
-          returning _walk_visited.node
-        )
-        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        ), ${ADVANCE}
       end if;
     end loop;
     return query select v.node, v.distance, v.via from _walk_visited v order by v.distance, v.node;
   end $$`;
 }
 
-function prevKey(table: string): string {
-  const t = splitTable(table);
-  return `${`${t.schema}_${t.table}`.slice(0, 40)}_chain_prev_key`;
-}
-
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(LINKS_FUNCTION_SQL);
   for (const table of await ledgerTables(knex)) {
     const q = qualified(splitTable(table));
-    await knex.raw(`alter table ${q} drop constraint if exists "${prevKey(table)}"`);
+    await knex.raw(
+      `alter table ${q} drop constraint if exists "${constraintPrefix(splitTable(table))}_chain_prev_key"`,
+    );
     await knex.raw(`drop trigger if exists ${LINKS_TRIGGER} on ${q}`);
     for (const statement of linksTriggerSql(q)) await knex.raw(statement);
   }
@@ -197,6 +195,8 @@ export async function down(knex: Knex): Promise<void> {
   for (const table of await ledgerTables(knex)) {
     const q = qualified(splitTable(table));
     await knex.raw(`drop trigger ${LINKS_TRIGGER} on ${q}`);
-    await knex.raw(`alter table ${q} add constraint "${prevKey(table)}" unique (chain, prev_hash)`);
+    await knex.raw(
+      `alter table ${q} add constraint "${constraintPrefix(splitTable(table))}_chain_prev_key" unique (chain, prev_hash)`,
+    );
   }
 }

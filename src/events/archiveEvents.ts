@@ -254,8 +254,7 @@ type ChunkContext = {
  * statement-level parents check prove it, and the look-up of every id (a tenth of an import's
  * time) is saved. If the database refuses it (an event already archived, a parent that is not),
  * the chunk is rolled back to the savepoint and goes the careful way, which looks everything up
- * first and says exactly what is wrong. Each chunk's checks on its own parents (not itself,
- * not later in the chunk) come first either way.
+ * first and says exactly what is wrong.
  */
 async function archiveChunk(
   trx: Knex.Transaction,
@@ -263,7 +262,7 @@ async function archiveChunk(
   context: ChunkContext,
 ): Promise<{ fresh: NormalizedEvent[]; already: number }> {
   const rows = prepared.rows;
-  if (context.optimistic && rows && inChunkOrder(prepared.events, context.label)) {
+  if (context.optimistic && rows && writableAtOnce(prepared.events)) {
     await trx.raw('savepoint cos_chunk');
     try {
       await writeChunk(trx, prepared.events, rows, context.heads, context.columns);
@@ -286,41 +285,19 @@ function refusedChunk(error: unknown): boolean {
 }
 
 /**
- * Checks the parents a chunk's events name within the chunk: none names itself, and none a
- * parent that comes later. Whether the chunk can be written before looking anything up: not if
- * an id comes twice (the second is "already archived", or a conflict).
+ * Whether a chunk can be written before looking anything up: no id comes twice (the second is
+ * "already archived", or a conflict) and no event names itself or a parent later in the chunk
+ * (the statement-level check would let that pass; the careful path decides, knowing whether that
+ * parent was archived already).
  */
-function inChunkOrder(events: NormalizedEvent[], label: string): boolean {
+function writableAtOnce(events: NormalizedEvent[]): boolean {
   const position = new Map<string, number>();
   for (const [i, e] of events.entries()) {
     if (position.has(e.event_id)) return false;
     position.set(e.event_id, i);
   }
-  for (const [i, event] of events.entries()) {
-    for (const parent of event.parents) {
-      if (parent === event.event_id)
-        throw usageError(
-          `${where(label, event)}: event ${event.event_id} names itself as a parent`,
-        );
-      const at = position.get(parent);
-      if (at !== undefined && at >= i) throw parentMissing(label, event, parent, true);
-    }
-  }
-  return true;
-}
-
-function parentMissing(
-  label: string,
-  event: NormalizedEvent,
-  parent: string,
-  later: boolean,
-): CosError {
-  return notFoundError(
-    `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${later ? ' before it (it comes later in the input)' : ''}`,
-    {
-      hint: 'archive the parent first, or put it earlier in the input',
-      details: { line: event.line, eventId: event.event_id, parent },
-    },
+  return events.every((event, i) =>
+    event.parents.every((parent) => (position.get(parent) ?? -1) < i),
   );
 }
 
@@ -387,8 +364,15 @@ async function archiveChunkCarefully(
         throw usageError(
           `${where(label, event)}: event ${event.event_id} names itself as a parent`,
         );
-      if (at !== undefined ? at >= i : !stored.has(parent))
-        throw parentMissing(label, event, parent, at !== undefined);
+      if (at !== undefined ? at >= i : !stored.has(parent)) {
+        throw notFoundError(
+          `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${at !== undefined ? ' before it (it comes later in the input)' : ''}`,
+          {
+            hint: 'archive the parent first, or put it earlier in the input',
+            details: { line: event.line, eventId: event.event_id, parent },
+          },
+        );
+      }
     }
   }
   const refs = [...new Set(fresh.flatMap((e) => e.inputs))].map((ref) => {

@@ -70,10 +70,15 @@ export function appendOnlySql(table: string): string[] {
   ];
 }
 
+/** How a ledger table's integrity constraints are named: "<prefix>_chain_seq_key". */
+export function constraintPrefix(t: QualifiedTable): string {
+  return `${t.schema}_${t.table}`.slice(0, 40);
+}
+
 /** SQL that makes an existing table a ledger table. Pure, so it can be read and tested as text. */
 export function ledgerTableSql(t: QualifiedTable): string[] {
   const q = qualified(t);
-  const base = `${t.schema}_${t.table}`.slice(0, 40);
+  const base = constraintPrefix(t);
   return [
     `alter table ${q}
        add column chain text not null,

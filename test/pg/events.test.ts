@@ -579,6 +579,15 @@ describe('bulk writes: COPY, chunks and checks', () => {
     expect((await cli('verify', '-q')).code).toBe(0);
   });
 
+  it('a parent that comes later in the input but is archived already is fine', async () => {
+    const y = JSON.stringify({ event_id: 'late-y', type: 'step' });
+    expect((await cli('archive', 'event', write('late1.ndjson', y))).code).toBe(0);
+    const x = JSON.stringify({ event_id: 'late-x', type: 'step', parents: ['late-y'] });
+    const r = await cli('archive', 'event', write('late2.ndjson', `${x}\n${y}`), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, alreadyArchived: 1 });
+  });
+
   it('a store that is not migrated says so: exit 6, with the command to run', async () => {
     const bare = await createTestDatabase();
     try {
