@@ -2,8 +2,11 @@ import { withDatabase, type Database, type DatabaseOptions } from '../db/withDat
 import { CosError, ExitCode } from '../errors.js';
 import type { Context } from './context.js';
 
-/** SQLSTATEs for a table or schema that is not there: a store whose migrations are not applied. */
-const MISSING = new Set(['42P01', '3F000']);
+/**
+ * SQLSTATEs for a table, schema or function that is not there: a store whose migrations are not
+ * (all) applied.
+ */
+const MISSING = new Set(['42P01', '3F000', '42883']);
 
 /** Opens the selected env's database for a command, with its notices on stderr. */
 export async function withDb<T>(
@@ -26,7 +29,10 @@ export async function withDb<T>(
   } catch (error) {
     const e = error as { code?: string; message?: string };
     if (!(error instanceof CosError) && e.code && MISSING.has(e.code)) {
-      const what = /(?:relation|schema) "[^"]+" does not exist/.exec(e.message ?? '')?.[0];
+      const what =
+        /(?:relation|schema) "[^"]+" does not exist|function [\w.]+\([^)]*\) does not exist/.exec(
+          e.message ?? '',
+        )?.[0];
       throw new CosError(
         ExitCode.drift,
         `this store is not migrated: ${what ?? e.message ?? 'a table is missing'}`,

@@ -69,8 +69,9 @@ describe('parseEvent (the hand-written check beside zod)', () => {
       }),
       { numRuns: 3000 },
     );
-    // Both sides of the line are exercised.
-    expect(accepted).toBeGreaterThan(100);
+    // Both sides of the line are exercised: about 100 of 3,000 are accepted (a run with a
+    // random seed once accepted exactly 100, so the floor sits well below that).
+    expect(accepted).toBeGreaterThan(30);
     expect(accepted).toBeLessThan(2900);
   });
 

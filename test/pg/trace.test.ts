@@ -1,0 +1,158 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trace, type TraceDirection } from '../../src/lineage/trace.js';
+import { withUrl } from '../support/ledgerFixture.js';
+import { edgeSet, expectedTrace, randomGraph, type GraphEvent } from '../support/lineageFixture.js';
+import { runCli } from '../support/runCli.js';
+import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
+
+let db: TestDatabase;
+const dir = mkdtempSync(join(tmpdir(), 'cos-db-trace-'));
+const cli = (...args: string[]) =>
+  runCli(args, { env: { COS_DEV_DATABASE_URL: db.url }, cwd: dir });
+const PRDS = ['prd:alpha@1', 'prd:beta@1'];
+let graph: GraphEvent[];
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  expect((await cli('migrate', '-q')).code).toBe(0);
+  for (const id of ['alpha', 'beta'])
+    writeFileSync(join(dir, `${id}.md`), `---\nid: ${id}\n---\n# ${id}\n`);
+  expect((await cli('archive', 'prd', 'alpha.md', 'beta.md', '-q')).code).toBe(0);
+  graph = randomGraph(20261129, 400, PRDS);
+  writeFileSync(join(dir, 'graph.ndjson'), graph.map((e) => JSON.stringify(e)).join('\n'));
+  expect((await cli('archive', 'event', 'graph.ndjson', '-q')).code).toBe(0);
+}, 120_000);
+afterAll(async () => db.drop());
+
+describe('trace against a breadth-first walk worked out in memory', () => {
+  it('every node once at its shortest distance, its via, the edges among the nodes found', async () => {
+    const roots = [
+      ...[399, 398, 350, 200, 120, 57, 3, 0].map((i) => graph[i]?.event_id as string),
+      ...PRDS,
+    ];
+    let compared = 0;
+    let deepest = 0;
+    await withUrl(db.url, async (d) => {
+      for (const root of roots)
+        for (const direction of ['up', 'down', 'both'] as TraceDirection[])
+          for (const depth of [0, 1, 2, 7, 1000]) {
+            const got = await trace(d.knex, root, direction, depth);
+            const want = expectedTrace(graph, root, direction, depth);
+            const where = `${root} ${direction} ${depth}`;
+            expect(
+              got.nodes.map((n) => [n.id, n.distance, n.via]),
+              where,
+            ).toEqual(want.nodes.map((n) => [n.id, n.distance, n.via]));
+            expect(edgeSet(got.edges), where).toEqual(edgeSet(want.edges));
+            expect(got.edges.length, `${where}: an edge twice`).toBe(
+              new Set(edgeSet(got.edges)).size,
+            );
+            compared += got.nodes.length;
+            for (const n of got.nodes) deepest = Math.max(deepest, Math.abs(n.distance));
+          }
+    });
+    // The walks above met thousands of nodes, some of them many steps from their start (the
+    // parents far back make shortcuts; the chain below goes deep).
+    expect(compared).toBeGreaterThan(3000);
+    expect(deepest).toBeGreaterThanOrEqual(15);
+  }, 120_000);
+
+  it('lists each node with its L3 links, oldest first, and none for the others', async () => {
+    const root = graph[399]?.event_id as string;
+    const up = await withUrl(db.url, (d) => trace(d.knex, root, 'up', 1000));
+    const [first, second] = up.nodes.filter((n) => n.kind === 'event' && n.id !== root);
+    const prd = up.nodes.find((n) => n.kind === 'prd');
+    if (!first || !second || !prd) throw new Error('the graph has too few ancestors');
+    for (const [ref, l3] of [
+      [first.id, 'kb:one'],
+      [first.id, 'kb:two'],
+      [prd.id, 'kb:spec'],
+    ])
+      expect((await cli('link', 'add', ref as string, l3 as string)).code).toBe(0);
+    const t = JSON.parse((await cli('trace', root, '--depth', '1000', '--json')).stdout) as {
+      nodes: Array<{ id: string; links: Array<{ l3Ref: string; relation: string }> }>;
+    };
+    const linksOf = (id: string) => t.nodes.find((n) => n.id === id)?.links.map((l) => l.l3Ref);
+    expect(linksOf(first.id)).toEqual(['kb:one', 'kb:two']);
+    expect(linksOf(prd.id)).toEqual(['kb:spec']);
+    expect(linksOf(second.id)).toEqual([]);
+    expect(t.nodes.filter((n) => n.links.length > 0)).toHaveLength(2);
+  });
+
+  it('cc.lineage_walk gives SQL the same nodes, distances and vias', async () => {
+    // The events with the most ancestors and the most descendants, and a PRD version.
+    const most = (direction: TraceDirection) =>
+      graph
+        .map((e) => e.event_id)
+        .reduce((best, id) =>
+          expectedTrace(graph, id, direction, 1000).nodes.length >
+          expectedTrace(graph, best, direction, 1000).nodes.length
+            ? id
+            : best,
+        );
+    for (const [root, direction] of [
+      [most('up'), 'up'],
+      [most('down'), 'down'],
+      ['prd:alpha@1', 'down'],
+    ] as const) {
+      const rows = await sql<{ node: string; distance: number; via: string | null }>(
+        db.url,
+        'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
+        [root, direction],
+      );
+      const want = expectedTrace(graph, root, direction, 1000).nodes;
+      const key = (n: { node?: string; id?: string; distance: number; via: string | null }) =>
+        `${n.node ?? n.id} ${Math.abs(n.distance)} ${n.via}`;
+      expect(rows.map(key).sort()).toEqual(want.map(key).sort());
+      expect(rows.length).toBeGreaterThan(20);
+    }
+  });
+
+  it('a walk as deep as the graph needs no more than the graph (each node once)', async () => {
+    const chain = Array.from({ length: 3000 }, (_, i) => ({
+      event_id: `chain-${i}`,
+      type: 'step',
+      parents: i === 0 ? [] : [`chain-${i - 1}`, ...(i > 1 ? [`chain-${i - 2}`] : [])],
+    }));
+    writeFileSync(join(dir, 'chain.ndjson'), chain.map((e) => JSON.stringify(e)).join('\n'));
+    expect((await cli('archive', 'event', 'chain.ndjson', '-q')).code).toBe(0);
+    // Every node has two paths to the one two steps back: 2^1500 paths, 3000 nodes.
+    const t = JSON.parse(
+      (await cli('trace', 'chain-2999', '--depth', '1000000', '--json')).stdout,
+    ) as {
+      nodes: Array<{ id: string; distance: number }>;
+    };
+    expect(t.nodes).toHaveLength(3000);
+    expect(t.nodes[0]).toEqual(expect.objectContaining({ id: 'chain-0', distance: -1500 }));
+  }, 120_000);
+});
+
+describe('migration 700 (the walk in one query)', () => {
+  it('rolls back to the loop walk, and a store without it is told to migrate', async () => {
+    const root = graph[399]?.event_id as string;
+    const before = await sql<{ node: string; distance: number; via: string | null }>(
+      db.url,
+      'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
+      [root, 'up'],
+    );
+    expect((await cli('migrate', 'rollback', '--step', '1', '-q')).code).toBe(0);
+    // Migration 600's PL/pgSQL walk is back, and gives the same answer.
+    const loop = await sql<{ node: string; distance: number; via: string | null }>(
+      db.url,
+      'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
+      [root, 'up'],
+    );
+    expect(loop).toEqual(before);
+    const r = await cli('trace', root);
+    expect(r.code).toBe(6);
+    expect(r.stderr).toMatch(
+      /this store is not migrated: function cc\.lineage_nodes\(.*\) does not exist/,
+    );
+    expect(r.stderr).toContain('cos-db migrate');
+    expect((await cli('migrate', '-q')).code).toBe(0);
+    expect((await cli('trace', root, '--json')).code).toBe(0);
+  }, 60_000);
+});
