@@ -33,24 +33,53 @@ type CopyConnection = {
 const WRITE_BYTES = 1 << 16;
 
 /**
+ * COPY lines encoded as UTF-8 in pieces of about WRITE_BYTES, straight into buffers rather than
+ * joined into a string to be encoded whole. Pieces already encoded (encodeLines) pass as they are.
+ */
+function* encoded(lines: Iterable<string | Uint8Array>): Generator<Uint8Array> {
+  let buffer = Buffer.allocUnsafe(WRITE_BYTES);
+  let used = 0;
+  for (const line of lines) {
+    if (typeof line !== 'string') {
+      if (used) yield buffer.subarray(0, used);
+      buffer = Buffer.allocUnsafe(WRITE_BYTES);
+      used = 0;
+      yield line;
+      continue;
+    }
+    if (used + line.length * 3 > buffer.length) {
+      if (used) yield buffer.subarray(0, used);
+      buffer = Buffer.allocUnsafe(Math.max(WRITE_BYTES, line.length * 3));
+      used = 0;
+    }
+    used += buffer.write(line, used);
+  }
+  if (used) yield buffer.subarray(0, used);
+}
+
+/** COPY lines encoded ahead of time, for copyRows to send as they are. */
+export function encodeLines(lines: Iterable<string>): Uint8Array[] {
+  return [...encoded(lines)];
+}
+
+/**
  * Loads rows given as lines of COPY text (fields already encoded with copyField, tab-separated,
- * each line ending in a newline) into a table, in the caller's transaction when it is one. A
- * server gets COPY FROM STDIN; the embedded engine, which has no socket to stream on, gets the
- * same text as COPY FROM '/dev/blob'. Either way the server parses each value once, by its
- * column's type, instead of a JSON document first.
+ * each line ending in a newline), or as such lines encoded ahead (encodeLines), into a table, in
+ * the caller's transaction when it is one. A server gets COPY FROM STDIN; the embedded engine,
+ * which has no socket to stream on, gets the same text as COPY FROM '/dev/blob'. Either way the
+ * server parses each value once, by its column's type, instead of a JSON document first.
  */
 export async function copyRows(
   knex: Knex,
   table: string,
   columns: readonly string[],
-  lines: Iterable<string>,
+  lines: Iterable<string | Uint8Array>,
 ): Promise<void> {
   const sql = `copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from`;
   if (knex.client.config.client !== 'pg') {
-    let text = '';
-    for (const line of lines) text += line;
-    if (text === '') return;
-    await knex.raw(`${sql} '/dev/blob'`).options({ blob: new Blob([text]) });
+    const parts = [...encoded(lines)];
+    if (parts.length === 0) return;
+    await knex.raw(`${sql} '/dev/blob'`).options({ blob: new Blob(parts) });
     return;
   }
   // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
@@ -64,19 +93,15 @@ export async function copyRows(
       stream.on('error', reject);
     });
     try {
-      // Lines are encoded straight into a buffer, not joined into a string to be encoded whole.
-      let buffer = Buffer.allocUnsafe(WRITE_BYTES);
-      let used = 0;
-      for (const line of lines) {
-        if (used + line.length * 3 > buffer.length) {
-          const flushed = used === 0 || stream.write(buffer.subarray(0, used));
-          buffer = Buffer.allocUnsafe(Math.max(WRITE_BYTES, line.length * 3));
-          used = 0;
-          if (!flushed) await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
-        }
-        used += buffer.write(line, used);
+      if (Array.isArray(lines) && lines.every((piece) => typeof piece !== 'string')) {
+        // Encoded ahead, and in memory already: all of it is handed to the socket at once, so
+        // the server never waits for this process to come back to a 'drain' between pieces.
+        for (const piece of lines) stream.write(piece);
+      } else {
+        for (const piece of encoded(lines))
+          if (!stream.write(piece))
+            await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
       }
-      if (used) stream.write(buffer.subarray(0, used));
       stream.end();
     } catch (error) {
       // The lines' source failed: cancel the COPY (CopyFail), so the connection is free for the

@@ -5,8 +5,11 @@ import { setImmediate } from 'node:timers/promises';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   appendToChains,
+  hashRows,
+  sameHead,
   withLedgerTransaction,
   type ChainHead,
+  type HashedRows,
   type PreparedRow,
 } from '../integrity/ledger.js';
 import {
@@ -48,7 +51,7 @@ const ID_LIMIT = 10_000;
  * so memory follows the chunk, not the batch, and the next chunk is prepared while one is
  * written.
  */
-const CHUNK = 1000;
+const CHUNK = 2000;
 
 /** The transaction a batch is written in, and the chains it has locked with their heads. */
 type Batch = {
@@ -169,6 +172,8 @@ type PreparedChunk = {
   events: NormalizedEvent[];
   /** Each event's ledger row, in the same order; OpenLineage rows wait for their parents. */
   rows: PreparedRow[] | undefined;
+  /** The rows hashed ahead, on the heads the chunk before was expected to leave. */
+  hashed?: HashedRows | undefined;
 };
 
 /** Edge rows (all text) loaded with COPY. */
@@ -198,23 +203,33 @@ async function storedEvents(trx: Knex.Transaction, ids: string[]): Promise<Map<s
   return new Map(rows.map((r) => [r.event_id, r.content_sha256]));
 }
 
-/** Writes a chunk's new events: their rows on each module's chain (one COPY), then their edges. */
+/** The rows of a chunk's events by chain: one chain per module. */
+function byChainOf(events: NormalizedEvent[], rows: PreparedRow[]): Map<string, PreparedRow[]> {
+  const byChain = new Map<string, PreparedRow[]>();
+  for (const [i, e] of events.entries()) {
+    const chain = e.module ?? 'core';
+    let list = byChain.get(chain);
+    if (!list) byChain.set(chain, (list = []));
+    list.push(rows[i] as PreparedRow);
+  }
+  return byChain;
+}
+
+/**
+ * Writes a chunk's new events: their rows on each module's chain (one COPY for all of them),
+ * then their edges. Parents are part of the rows (events.parents). `hashed` is the same rows
+ * hashed ahead, if they were.
+ */
 async function writeChunk(
   trx: Knex.Transaction,
   fresh: NormalizedEvent[],
   freshRows: PreparedRow[],
   heads: Map<string, ChainHead>,
   columns: ContentColumn[],
+  hashed?: HashedRows,
 ): Promise<void> {
-  // One chain per module; all of them in one COPY. Parents are part of the rows (events.parents).
-  const byChain = new Map<string, PreparedRow[]>();
-  for (const [i, e] of fresh.entries()) {
-    const chain = e.module ?? 'core';
-    let rows = byChain.get(chain);
-    if (!rows) byChain.set(chain, (rows = []));
-    rows.push(freshRows[i] as PreparedRow);
-  }
-  await appendToChains(trx, { table: EVENTS_TABLE, columns }, byChain, heads);
+  const byChain = byChainOf(fresh, freshRows);
+  await appendToChains(trx, { table: EVENTS_TABLE, columns }, byChain, heads, hashed);
   await copyEdges(
     trx,
     'cc.event_inputs',
@@ -265,7 +280,7 @@ async function archiveChunk(
   if (context.optimistic && rows && writableAtOnce(prepared.events)) {
     await trx.raw('savepoint cos_chunk');
     try {
-      await writeChunk(trx, prepared.events, rows, context.heads, context.columns);
+      await writeChunk(trx, prepared.events, rows, context.heads, context.columns, prepared.hashed);
       await trx.raw('release savepoint cos_chunk');
       return { fresh: prepared.events, already: 0 };
     } catch (error) {
@@ -401,7 +416,9 @@ async function archiveChunkCarefully(
     }
   }
 
-  await writeChunk(trx, fresh, freshRows, context.heads, context.columns);
+  // Nothing skipped: the rows hashed ahead are these rows.
+  const hashed = fresh.length === batch.length ? prepared.hashed : undefined;
+  await writeChunk(trx, fresh, freshRows, context.heads, context.columns, hashed);
   return { fresh, already };
 }
 
@@ -422,6 +439,8 @@ export async function archiveEvents(
   const outer = knex.isTransaction ? (knex as Knex.Transaction) : undefined;
   let open: Batch | undefined;
   let done = 0;
+  // The chains' heads as the chunks written so far have left them.
+  const written = new Map<string, ChainHead>();
   const columns = await contentColumns(outer ?? knex, EVENTS_TABLE);
   const rowOf = eventRowMaker(columns);
 
@@ -433,8 +452,10 @@ export async function archiveEvents(
   const begin = async (): Promise<Batch> => {
     if (outer) return { trx: outer, own: false, events: 0, heads: new Map() };
     const trx = await knex.transaction();
-    await trx.raw('set transaction isolation level read committed');
-    await trx.raw('set local synchronous_commit = off');
+    // One round trip for both (no bindings: the simple protocol takes several statements).
+    await trx.raw(
+      'set transaction isolation level read committed; set local synchronous_commit = off',
+    );
     return { trx, own: true, events: 0, heads: new Map() };
   };
   const commit = async (last = false) => {
@@ -472,6 +493,7 @@ export async function archiveEvents(
       optimistic: batch.own,
     });
     batch.events += prepared.events.length;
+    for (const [chain, head] of batch.heads) written.set(chain, head);
     if (batch.own && batch.events >= batchSize) await commit();
     result.new += fresh.length;
     result.alreadyArchived += already;
@@ -484,20 +506,35 @@ export async function archiveEvents(
   };
 
   const run = async () => {
-    // Pipelined: while one chunk is written, the next is read, validated and canonicalized.
-    // Chunks are written in order, each after the one before it, so a chunk's parents are
-    // checked against everything before it in the input.
+    // Pipelined: while one chunk is written, the next is read, validated, canonicalized and
+    // hashed. Chunks are written in order, each after the one before it, so a chunk's parents
+    // are checked against everything before it in the input.
     // OpenLineage events get their parents from the store when written: their rows are made then.
     const early = options.format !== 'openlineage';
     let chunk: NormalizedEvent[] = [];
     let rows: PreparedRow[] = [];
     let inFlight: Promise<void> | undefined;
+    // The chains' heads as the chunks handed to write will leave them, where known.
+    let expected = new Map<string, ChainHead>();
     const flush = async () => {
       if (chunk.length === 0) return;
       const prepared: PreparedChunk = { events: chunk, rows: early ? rows : undefined };
       chunk = [];
       rows = [];
+      // Hashed while the server loads the chunk before (a tenth of an import's time, which was
+      // spent with the server waiting). Hashed again if that chunk did not leave the heads
+      // expected (some of it was archived already), or they were not known yet.
+      const byChain = prepared.rows && byChainOf(prepared.events, prepared.rows);
+      if (byChain) prepared.hashed = hashRows(byChain, expected);
       if (inFlight) await inFlight;
+      if (byChain) {
+        const from = prepared.hashed?.from;
+        if (!from || [...from].some(([c, h]) => !sameHead(written.get(c), h)))
+          prepared.hashed = hashRows(byChain, written);
+        expected = new Map(written);
+        for (const chain of byChain.keys()) expected.delete(chain);
+        for (const [chain, head] of prepared.hashed?.to ?? []) expected.set(chain, head);
+      }
       inFlight = write(prepared);
       // Its failure is awaited (and reported) at the next flush or at the end, not lost.
       inFlight.catch(() => undefined);
@@ -510,7 +547,7 @@ export async function archiveEvents(
           if (early) rows.push(rowOf(event, recordedAt));
           if (chunk.length >= chunkSize) await flush();
           // Let the chunk being written go on (its next statement) while this one is read.
-          else if (chunk.length % 100 === 0) await setImmediate();
+          else if (chunk.length % 25 === 0) await setImmediate();
         }
       }
       await flush();

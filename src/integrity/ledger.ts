@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { LOCK_CLASS } from '../migrations/advisoryLock.js';
-import { copyField, copyRows } from '../db/copyRows.js';
+import { copyField, copyRows, encodeLines } from '../db/copyRows.js';
 import {
   canonicalContent,
   contentColumns,
@@ -114,6 +114,67 @@ export async function appendToChain(
 /** Rows for one chain: prepared, or prepared as they are read. */
 export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
 
+/** The chains rows go to, in name order: the order their locks are taken and rows written. */
+const chainsOf = (byChain: Map<string, RowsOf>) =>
+  [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
+
+/**
+ * The COPY lines of rows appended to chains from the given heads, each row hashed on the one
+ * before it; the heads are moved past them and each row's position and hashes noted in
+ * `appended`. Lines are made as they are read, so rows need not all be held at once.
+ */
+function* chainLines(
+  chains: string[],
+  byChain: Map<string, RowsOf>,
+  heads: Map<string, ChainHead>,
+  appended: AppendedRow[][],
+): Generator<string> {
+  for (const chain of chains) {
+    const chainField = copyField(chain);
+    const out: AppendedRow[] = [];
+    appended.push(out);
+    let { seq, hash: prev } = heads.get(chain) as ChainHead;
+    for (const row of byChain.get(chain) as RowsOf) {
+      seq += 1n;
+      const hash = ledgerHash(HASH_VERSION, chain, seq, prev, row.canonical);
+      out.push({ seq: String(seq), hash, prevHash: prev });
+      yield `${row.fields}\t${chainField}\t${seq}\t${prev}\t${hash}\t${HASH_VERSION}\n`;
+      prev = hash;
+    }
+    heads.set(chain, { seq, hash: prev });
+  }
+}
+
+/**
+ * Rows hashed and encoded before their append, from the heads their writer expects the chains
+ * to have by then (an import does this for one chunk while the server loads the one before).
+ * appendToChains uses them only if the chains' heads, read under their locks, are those.
+ */
+export type HashedRows = {
+  from: Map<string, ChainHead>;
+  to: Map<string, ChainHead>;
+  appended: AppendedRow[][];
+  data: Uint8Array[];
+};
+
+/** Hashes rows on the given heads; undefined unless every chain they go to has one. */
+export function hashRows(
+  byChain: Map<string, RowsOf>,
+  heads: ReadonlyMap<string, ChainHead>,
+): HashedRows | undefined {
+  const chains = chainsOf(byChain);
+  if (!chains.every((c) => heads.has(c))) return undefined;
+  const from = new Map(chains.map((c) => [c, heads.get(c) as ChainHead]));
+  const to = new Map(from);
+  const appended: AppendedRow[][] = [];
+  const data = encodeLines(chainLines(chains, byChain, to, appended));
+  return { from, to, appended, data };
+}
+
+/** Whether two heads are the same position and hash (either may be unknown). */
+export const sameHead = (a: ChainHead | undefined, b: ChainHead | undefined) =>
+  a !== undefined && b !== undefined && a.seq === b.seq && a.hash === b.hash;
+
 /**
  * Appends prepared rows to several chains of one ledger table at once: takes the chains'
  * transaction-scoped locks in name order (so concurrent writers cannot deadlock) and reads
@@ -124,15 +185,17 @@ export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
  * A caller appending several times in one transaction passes `heads`: the chains this
  * transaction has locked, with their heads. A chain found there is neither locked nor read
  * again (the lock is held until the transaction ends, so its head cannot move); the others
- * are, and the map is kept up to date.
+ * are, and the map is kept up to date. A caller that hashed the rows ahead passes them as
+ * `hashed`; they are sent as they are if they were hashed on the heads found, else hashed again.
  */
 export async function appendToChains(
   trx: Knex.Transaction,
   target: LedgerTable,
   byChain: Map<string, RowsOf>,
   heads: Map<string, ChainHead> = new Map(),
+  hashed?: HashedRows,
 ): Promise<AppendedRow[][]> {
-  const chains = [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
+  const chains = chainsOf(byChain);
   if (chains.length === 0) return [];
   const t = target.table;
   const unknown = chains.filter((c) => !heads.has(c));
@@ -154,29 +217,17 @@ export async function appendToChains(
       });
     }
   }
-  const appended: AppendedRow[][] = [];
-  function* lines(): Generator<string> {
-    for (const chain of chains) {
-      const head = heads.get(chain) as ChainHead;
-      const chainField = copyField(chain);
-      const out: AppendedRow[] = [];
-      appended.push(out);
-      let { seq, hash: prev } = head;
-      for (const row of byChain.get(chain) as RowsOf) {
-        seq += 1n;
-        const hash = ledgerHash(HASH_VERSION, chain, seq, prev, row.canonical);
-        out.push({ seq: String(seq), hash, prevHash: prev });
-        yield `${row.fields}\t${chainField}\t${seq}\t${prev}\t${hash}\t${HASH_VERSION}\n`;
-        prev = hash;
-      }
-      heads.set(chain, { seq, hash: prev });
-    }
+  const columns = [...target.columns.map((c) => c.name), ...INTEGRITY_COLUMNS];
+  if (
+    hashed &&
+    hashed.from.size === chains.length &&
+    chains.every((c) => sameHead(heads.get(c), hashed.from.get(c)))
+  ) {
+    await copyRows(trx, qualified(t), columns, hashed.data);
+    for (const [chain, head] of hashed.to) heads.set(chain, head);
+    return hashed.appended;
   }
-  await copyRows(
-    trx,
-    qualified(t),
-    [...target.columns.map((c) => c.name), ...INTEGRITY_COLUMNS],
-    lines(),
-  );
+  const appended: AppendedRow[][] = [];
+  await copyRows(trx, qualified(t), columns, chainLines(chains, byChain, heads, appended));
   return appended;
 }

@@ -490,12 +490,13 @@ describe('bulk writes: COPY, chunks and checks', () => {
   });
 
   it('a batch is written in chunks; a chunk needing a chain that sorts first starts a new batch', async () => {
-    // 1,500 events for chain "zz" then 1,500 for "aa", parents across the chunk boundaries.
-    const lines = Array.from({ length: 3000 }, (_, i) =>
+    // 3,000 events for chain "zz" then 3,000 for "aa" (chunks of 2,000), parents across the
+    // chunk boundaries.
+    const lines = Array.from({ length: 6000 }, (_, i) =>
       JSON.stringify({
         event_id: `ck${i}`,
         type: 'step',
-        module: i < 1500 ? 'zz' : 'aa',
+        module: i < 3000 ? 'zz' : 'aa',
         parents: i === 0 ? [] : [`ck${i - 1}`],
       }),
     );
@@ -504,19 +505,19 @@ describe('bulk writes: COPY, chunks and checks', () => {
       'event',
       write('chunks.ndjson', lines.join('\n')),
       '--batch-size',
-      '5000',
+      '10000',
       '--json',
     );
     expect(r.code).toBe(0);
     // Chunk 2 needs "aa" while the batch holds "zz": the batch ends there and a new one begins.
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 3000, alreadyArchived: 0, batches: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 6000, alreadyArchived: 0, batches: 2 });
     const chains = await sql<{ chain: string; n: string; top: string }>(
       db.url,
       "select chain, count(*) as n, max(seq)::text as top from cc.events where chain in ('aa', 'zz') group by chain order by chain",
     );
     expect(chains).toEqual([
-      { chain: 'aa', n: '1500', top: '1500' },
-      { chain: 'zz', n: '1500', top: '1500' },
+      { chain: 'aa', n: '3000', top: '3000' },
+      { chain: 'zz', n: '3000', top: '3000' },
     ]);
     expect((await cli('verify', '-q')).code).toBe(0);
   });
@@ -529,37 +530,40 @@ describe('bulk writes: COPY, chunks and checks', () => {
         module: 'redo',
         parents: parent ? [parent] : [],
       });
-    const first = Array.from({ length: 1500 }, (_, i) =>
+    const first = Array.from({ length: 3000 }, (_, i) =>
       event(`rd${i}`, i ? `rd${i - 1}` : undefined),
     );
     expect((await cli('archive', 'event', write('redo1.ndjson', first.join('\n')))).code).toBe(0);
-    // Chunk 1 is all new and written straight away; chunk 2 mixes 500 archived events with 500
-    // new ones, so the database refuses it and it is written again after a look-up, in the same
-    // transaction: the chain must go on from where chunk 1 left it.
+    // Chunks of 2,000. Chunk 1 is all new and written straight away; chunk 2 mixes 1,000
+    // archived events with 1,000 new ones, so the database refuses it and it is written again
+    // after a look-up, in the same transaction: the chain must go on from where chunk 1 left
+    // it. Chunk 3 was hashed ahead on the heads chunk 2 would have left had it been all new,
+    // so it is hashed again.
     const second = [
-      ...Array.from({ length: 1000 }, (_, i) => event(`rn${i}`, i ? `rn${i - 1}` : 'rd0')),
-      ...first.slice(1000),
-      ...Array.from({ length: 500 }, (_, i) => event(`rm${i}`, i ? `rm${i - 1}` : 'rn999')),
+      ...Array.from({ length: 2000 }, (_, i) => event(`rn${i}`, i ? `rn${i - 1}` : 'rd0')),
+      ...first.slice(2000),
+      ...Array.from({ length: 1000 }, (_, i) => event(`rm${i}`, i ? `rm${i - 1}` : 'rn1999')),
+      ...Array.from({ length: 2000 }, (_, i) => event(`rq${i}`, i ? `rq${i - 1}` : 'rm999')),
     ];
     const r = await cli(
       'archive',
       'event',
       write('redo2.ndjson', second.join('\n')),
       '--batch-size',
-      '5000',
+      '10000',
       '--json',
     );
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1500, alreadyArchived: 500, batches: 1 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 5000, alreadyArchived: 1000, batches: 1 });
     expect(
       await sql(
         db.url,
         "select count(*)::int as n, max(seq)::int as top from cc.events where chain = 'redo'",
       ),
-    ).toEqual([{ n: 3000, top: 3000 }]);
+    ).toEqual([{ n: 8000, top: 8000 }]);
     // A chunk whose parent is missing is refused whole, after chunks before it were written.
     const third = [
-      ...Array.from({ length: 1000 }, (_, i) => event(`rp${i}`, i ? `rp${i - 1}` : 'rm499')),
+      ...Array.from({ length: 2000 }, (_, i) => event(`rp${i}`, i ? `rp${i - 1}` : 'rq1999')),
       event('orphan-late', 'never-archived'),
     ];
     const bad = await cli(
@@ -571,7 +575,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
     );
     expect(bad.code).toBe(3);
     expect(bad.stderr).toContain(
-      'redo3.ndjson:1001: parent never-archived of event orphan-late is not archived',
+      'redo3.ndjson:2001: parent never-archived of event orphan-late is not archived',
     );
     expect(
       await sql(db.url, "select count(*)::int as n from cc.events where event_id like 'rp%'"),

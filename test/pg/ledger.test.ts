@@ -2,8 +2,16 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contentColumns } from '../../src/integrity/contentColumns.js';
+import {
+  appendToChains,
+  hashRows,
+  prepareLedgerRow,
+  withLedgerTransaction,
+} from '../../src/integrity/ledger.js';
+import { GENESIS_HASH } from '../../src/integrity/ledgerHash.js';
 import { verifyLedger } from '../../src/integrity/verify.js';
-import { append, item, setUpLedger, withUrl } from '../support/ledgerFixture.js';
+import { append, item, ITEMS, setUpLedger, withUrl } from '../support/ledgerFixture.js';
 import { runCli } from '../support/runCli.js';
 import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
 
@@ -87,6 +95,37 @@ describe('appending', () => {
     expect(report.chains.find((c) => c.chain === 'busy')).toMatchObject({
       size: 800,
       status: 'intact',
+    });
+  });
+
+  it('rows hashed ahead are sent as they are on the heads they assumed, else hashed again', async () => {
+    await withUrl(db.url, async (d) => {
+      const columns = await contentColumns(d.knex, ITEMS);
+      const rows = (from: number) =>
+        new Map([['ahead', [1, 2, 3].map((i) => prepareLedgerRow(columns, item(from + i)))]]);
+      // Hashed on the chain's empty head; then another writer appends first.
+      const stale = hashRows(rows(100), new Map([['ahead', { seq: 0n, hash: GENESIS_HASH }]]));
+      await append(d, 'ahead', [item(1), item(2)]);
+      const written = await withLedgerTransaction(d.knex, (trx) =>
+        appendToChains(trx, { table: ITEMS, columns }, rows(100), new Map(), stale),
+      );
+      expect(written[0]?.map((r) => r.seq)).toEqual(['3', '4', '5']);
+      expect(written).not.toBe(stale?.appended);
+      // Hashed on the head the chain has: sent as hashed.
+      const [head] = await sql<{ hash: string }>(
+        db.url,
+        "select hash from lab.items where chain = 'ahead' and seq = 5",
+      );
+      const fresh = hashRows(rows(200), new Map([['ahead', { seq: 5n, hash: head?.hash ?? '' }]]));
+      const sent = await withLedgerTransaction(d.knex, (trx) =>
+        appendToChains(trx, { table: ITEMS, columns }, rows(200), new Map(), fresh),
+      );
+      expect(sent).toBe(fresh?.appended);
+      const report = await verifyLedger(d.knex);
+      expect(report.chains.find((c) => c.chain === 'ahead')).toMatchObject({
+        size: 8,
+        status: 'intact',
+      });
     });
   });
 
