@@ -57,9 +57,12 @@ function timed(
 
 /**
  * The baseline walk: breadth-first in SQL with a visited set, written here independently, over
- * the parents each event row holds (by primary key, as cc.events keeps them).
+ * the parents each event row holds: by primary key going up, by the GIN index going down.
  */
-function bfsSql(start: string, depth: number): string {
+function bfsSql(start: string, depth: number, down = false): string {
+  const step = down
+    ? 'select distinct e.event_id, i from cc.events e where e.parents ?| f'
+    : 'select distinct p, i from cc.events e, jsonb_array_elements_text(e.parents) p where e.event_id = any(f)';
   return `
     create temp table v (node text primary key, d int);
     insert into v values ('${start}', 0);
@@ -67,8 +70,7 @@ function bfsSql(start: string, depth: number): string {
       while i < ${depth} and cardinality(f) > 0 loop
         i := i + 1;
         with ins as (
-          insert into v select distinct p, i from cc.events e, jsonb_array_elements_text(e.parents) p
-           where e.event_id = any(f)
+          insert into v ${step}
           on conflict do nothing returning node)
         select coalesce(array_agg(node), '{}') into f from ins;
       end loop; end $$;
@@ -181,28 +183,53 @@ export const events: Scenario = {
       runs: 3,
     });
     const last = `e${N - 1}`;
-    for (const depth of [20, 1000]) {
+    const walks = [
+      { depth: 20, root: last, down: false },
+      { depth: 1000, root: last, down: false },
+      { depth: 1000, root: `e${N / 2}`, down: true },
+    ];
+    for (const { depth, root, down } of walks) {
       const cos: number[] = [];
       const sql: number[] = [];
       for (let i = 0; i < 5; i += 1) {
         cos.push(
-          timed([BIN, 'trace', last, '--depth', String(depth), '--format', 'json'], env, dir).ms,
+          timed(
+            [BIN, 'trace', root, '--depth', String(depth), '--format', 'json'].concat(
+              down ? ['--down'] : [],
+            ),
+            env,
+            dir,
+          ).ms,
         );
-        sql.push(timed([url, '-qAtc', bfsSql(last, depth)], env, dir, 'psql').ms);
+        sql.push(timed([url, '-qAtc', bfsSql(root, depth, down)], env, dir, 'psql').ms);
       }
       const value = median(cos);
       const base = median(sql);
       rows.push({
-        scenario: `trace, depth ${depth}, 1M-event graph (whole process)`,
+        scenario: `trace${down ? ' --down' : ''}, depth ${depth}, 1M-event graph (whole process)`,
         value,
         unit: 'ms',
         baseline: 'psql: SQL BFS with visited set',
         baselineValue: base,
-        target: '≤ 2× baseline',
-        met: value <= 2 * base,
+        // The issue's target is for depth 1000. At depth 20 psql's whole run is about as long as
+        // Node's own start-up (the next row), so the ratio there says more about start-up.
+        target: depth === 1000 ? '≤ 2× baseline' : '(for reference)',
+        met: depth === 1000 ? value <= 2 * base : null,
         runs: 5,
       });
     }
+    const startups: number[] = [];
+    for (let i = 0; i < 5; i += 1) startups.push(timed(['-e', '0'], env, dir).ms);
+    rows.push({
+      scenario: 'node -e 0 (start-up of Node alone, for the rows above)',
+      value: median(startups),
+      unit: 'ms',
+      baseline: '-',
+      baselineValue: null,
+      target: '(for reference)',
+      met: null,
+      runs: 5,
+    });
     // Export (issue 7): 1M events as NDJSON, beside psql writing row_to_json of the same rows.
     const exp: Array<{ ms: number; rssMb: number }> = [];
     const psqlExport: number[] = [];

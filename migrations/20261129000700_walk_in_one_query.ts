@@ -133,6 +133,13 @@ const LINEAGE_WALK = `
   $$`;
 
 export async function up(knex: Knex): Promise<void> {
+  // A walk down looks up each level's frontier in the GIN index on parents, and every lookup
+  // reads the index's whole pending list (rows inserted since its last clean-up, up to 4 MB).
+  // After a 1M-event import that list held 2,171 rows, and a walk 1000 levels down took 8–9.5 s
+  // instead of 1.5–1.8 s. Without the list, rows go into the index as they are written; an
+  // import of 1M events measured the same either way (52.4–53.1 s and 52.8–55.7 s).
+  await knex.raw('alter index cc.events_parents_idx set (fastupdate = off)');
+  await knex.raw("select gin_clean_pending_list('cc.events_parents_idx'::regclass)");
   await knex.raw(LINEAGE_NODES);
   // plpgsql to sql: create or replace keeps the function's grants.
   await knex.raw(LINEAGE_WALK);
@@ -190,6 +197,7 @@ const LOOP_WALK = `
   end $$`;
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw('alter index cc.events_parents_idx reset (fastupdate)');
   await knex.raw(LOOP_WALK);
   await knex.raw('drop function cc.lineage_nodes(text, text, integer)');
 }

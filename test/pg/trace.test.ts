@@ -154,5 +154,12 @@ describe('migration 700 (the walk in one query)', () => {
     expect(r.stderr).toContain('cos-db migrate');
     expect((await cli('migrate', '-q')).code).toBe(0);
     expect((await cli('trace', root, '--json')).code).toBe(0);
+    // Walks down read the GIN index on parents once a level: it keeps no pending list.
+    expect(
+      await sql(
+        db.url,
+        "select reloptions from pg_class where oid = 'cc.events_parents_idx'::regclass",
+      ),
+    ).toEqual([{ reloptions: ['fastupdate=off'] }]);
   }, 60_000);
 });
