@@ -53,8 +53,8 @@ type LinksRow = [ref: string, distance: null, ...details: null[], links: LinkLis
 /**
  * One walk (cc.lineage_nodes: breadth-first, each node once, in one query) with each node's
  * details, parents and inputs, then the L3 links of the nodes found, as rows with no distance.
- * Nothing in the query waits for the end of the walk before the links, so its rows stream:
- * Node decodes one level while the server finds the next.
+ * The links come after the nodes, so nothing holds the nodes back: they stream, and Node decodes
+ * one level while the server finds the next.
  */
 async function walk(knex: Knex, root: string, direction: 'up' | 'down', depth: number) {
   const rows = await knex.transaction(async (trx) => {
