@@ -145,7 +145,19 @@ export async function up(knex: Knex): Promise<void> {
   await knex.raw(LINEAGE_WALK);
 }
 
-/** Migration 600's walk, as it was: the PL/pgSQL loop over a temporary visited table. */
+/**
+ * Migration 600's walk, as it was: the PL/pgSQL loop over a temporary visited table. Written out
+ * again, as applied migrations are not edited (cos-db warns when one changes): 600 does not
+ * export it.
+ */
+const ADVANCE = `fresh as (
+          insert into _walk_visited (node, distance, via)
+          select distinct on (next) next, d, via from step order by next, via
+          on conflict (node) do nothing
+          returning _walk_visited.node
+        )
+        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;`;
+
 const LOOP_WALK = `
   create or replace function cc.lineage_walk(start_id text, direction text, max_depth integer)
   returns table (node text, distance integer, via text)
@@ -167,13 +179,7 @@ const LOOP_WALK = `
            where e.event_id = any(frontier)
           union all
           select 'prd:' || i.prd_id || '@' || i.version, i.event_id from cc.event_inputs i where i.event_id = any(frontier)
-        ), fresh as (
-          insert into _walk_visited (node, distance, via)
-          select distinct on (next) next, d, via from step order by next, via
-          on conflict (node) do nothing
-          returning _walk_visited.node
-        )
-        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        ), ${ADVANCE}
       else
         with refs as (
           select split_part(substr(f, 5), '@', 1) as prd_id, nullif(split_part(substr(f, 5), '@', 2), '')::integer as version, f
@@ -184,13 +190,7 @@ const LOOP_WALK = `
            where e.parents \\?| frontier and p.via = any(frontier)
           union all
           select i.event_id, r.f from refs r join cc.event_inputs i on i.prd_id = r.prd_id and i.version = r.version
-        ), fresh as (
-          insert into _walk_visited (node, distance, via)
-          select distinct on (next) next, d, via from step order by next, via
-          on conflict (node) do nothing
-          returning _walk_visited.node
-        )
-        select coalesce(array_agg(fresh.node), '{}') into frontier from fresh;
+        ), ${ADVANCE}
       end if;
     end loop;
     return query select v.node, v.distance, v.via from _walk_visited v order by v.distance, v.node;

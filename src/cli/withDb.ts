@@ -2,11 +2,10 @@ import { withDatabase, type Database, type DatabaseOptions } from '../db/withDat
 import { CosError, ExitCode } from '../errors.js';
 import type { Context } from './context.js';
 
-/**
- * SQLSTATEs for a table, schema or function that is not there: a store whose migrations are not
- * (all) applied.
- */
-const MISSING = new Set(['42P01', '3F000', '42883']);
+/** SQLSTATEs for a table or schema that is not there: a store whose migrations are not applied. */
+const MISSING = new Set(['42P01', '3F000']);
+/** A function of cos-db's own schema that is not there: a store migrated only part of the way. */
+const MISSING_FUNCTION = /function cc\.\w+\([^)]*\) does not exist/;
 
 /** Opens the selected env's database for a command, with its notices on stderr. */
 export async function withDb<T>(
@@ -28,19 +27,15 @@ export async function withDb<T>(
     );
   } catch (error) {
     const e = error as { code?: string; message?: string };
-    if (!(error instanceof CosError) && e.code && MISSING.has(e.code)) {
-      const what =
-        /(?:relation|schema) "[^"]+" does not exist|function [\w.]+\([^)]*\) does not exist/.exec(
-          e.message ?? '',
-        )?.[0];
-      throw new CosError(
-        ExitCode.drift,
-        `this store is not migrated: ${what ?? e.message ?? 'a table is missing'}`,
-        {
-          hint: 'apply its migrations with `cos-db migrate` (see `cos-db migrate status`)',
-          cause: error,
-        },
-      );
+    const message = e.message ?? '';
+    // Any other missing function is a fault in cos-db's SQL, not an unmigrated store.
+    const fn = e.code === '42883' ? MISSING_FUNCTION.exec(message)?.[0] : undefined;
+    if (!(error instanceof CosError) && ((e.code && MISSING.has(e.code)) || fn)) {
+      const what = fn ?? /(?:relation|schema) "[^"]+" does not exist/.exec(message)?.[0];
+      throw new CosError(ExitCode.drift, `this store is not migrated: ${what ?? message}`, {
+        hint: 'apply its migrations with `cos-db migrate` (see `cos-db migrate status`)',
+        cause: error,
+      });
     }
     throw error;
   }

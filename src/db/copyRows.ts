@@ -93,15 +93,13 @@ export async function copyRows(
       stream.on('error', reject);
     });
     try {
-      if (Array.isArray(lines) && lines.every((piece) => typeof piece !== 'string')) {
-        // Encoded ahead, and in memory already: all of it is handed to the socket at once, so
-        // the server never waits for this process to come back to a 'drain' between pieces.
-        for (const piece of lines) stream.write(piece);
-      } else {
-        for (const piece of encoded(lines))
-          if (!stream.write(piece))
-            await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
-      }
+      // Lines in an array (encoded ahead, say) are all in memory already: they are handed to
+      // the socket at once, so the server never waits for this process to come back to a
+      // 'drain' between pieces. Lines made as they are read wait for the socket to drain.
+      const inMemory = Array.isArray(lines);
+      for (const piece of encoded(lines))
+        if (!stream.write(piece) && !inMemory)
+          await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
       stream.end();
     } catch (error) {
       // The lines' source failed: cancel the COPY (CopyFail), so the connection is free for the

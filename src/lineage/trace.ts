@@ -16,7 +16,7 @@ export type TraceNode = {
   type: string | null;
   occurredAt: string | null;
   /** L3 entries this node links to (cos-db link add). */
-  links: Array<{ l3Ref: string; relation: string }>;
+  links: ReadonlyArray<{ l3Ref: string; relation: string }>;
 };
 
 export type TraceEdge = { from: string; to: string; kind: 'parent' | 'input' };
@@ -127,37 +127,28 @@ function assemble(rows: NodeRow[], direction: 'up' | 'down') {
     }
   }
   const sign = direction === 'up' ? -1 : 1;
-  const nodes = rows.map(
-    ([id, distance, type, actor, at, , title, version, links], i): TraceNode =>
-      id.startsWith('prd:')
-        ? {
-            id,
-            kind: 'prd',
-            distance: distance === 0 ? 0 : sign * distance,
-            via: via[i] ?? null,
-            label: `PRD ${title ?? '?'} v${version ?? '?'}`,
-            type: null,
-            occurredAt: at,
-            links: linksOf(links),
-          }
-        : {
-            id,
-            kind: 'event',
-            distance: distance === 0 ? 0 : sign * distance,
-            via: via[i] ?? null,
-            label: actor ? `${type ?? '?'} by ${actor}` : (type ?? '?'),
-            type,
-            occurredAt: at,
-            links: linksOf(links),
-          },
-  );
+  const nodes = rows.map(([id, distance, type, actor, at, , title, version, links], i) => {
+    const isPrd = id.startsWith('prd:');
+    return {
+      id,
+      kind: isPrd ? 'prd' : 'event',
+      distance: distance === 0 ? 0 : sign * distance,
+      via: via[i] ?? null,
+      label: isPrd
+        ? `PRD ${title ?? '?'} v${version ?? '?'}`
+        : actor
+          ? `${type ?? '?'} by ${actor}`
+          : (type ?? '?'),
+      type: isPrd ? null : type,
+      occurredAt: at,
+      links: links ? links.map(([l3Ref, relation]) => ({ l3Ref, relation })) : NO_LINKS,
+    } satisfies TraceNode;
+  });
   return { nodes, edges };
 }
 
 /** Most nodes have no links: they share one empty list rather than make 47k of them. */
-const NO_LINKS: TraceNode['links'] = Object.freeze([]) as unknown as TraceNode['links'];
-const linksOf = (links: NodeRow[8]): TraceNode['links'] =>
-  links ? links.map(([l3Ref, relation]) => ({ l3Ref, relation })) : NO_LINKS;
+const NO_LINKS: TraceNode['links'] = Object.freeze([]);
 
 /**
  * Ancestors (up), descendants (down) or both of an event or a PRD version (prd:ID@VERSION), to a

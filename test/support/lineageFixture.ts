@@ -1,4 +1,12 @@
-import type { Trace, TraceDirection, TraceEdge } from '../../src/lineage/trace.js';
+import type { Knex } from 'knex';
+import { expect } from 'vitest';
+import {
+  trace,
+  type Trace,
+  type TraceDirection,
+  type TraceEdge,
+  type TraceNode,
+} from '../../src/lineage/trace.js';
 
 /** An event of a generated lineage graph, as archived. */
 export type GraphEvent = { event_id: string; type: string; parents: string[]; inputs: string[] };
@@ -105,3 +113,32 @@ export function expectedTrace(
 /** Edges in one order, to compare as sets. */
 export const edgeSet = (edges: TraceEdge[]) =>
   edges.map((e) => `${e.from}>${e.to}:${e.kind}`).sort();
+
+/**
+ * Traces from every root, in every direction, to every depth, each held to expectedTrace: the
+ * nodes in order with their distances and vias, the edges as a set, and no edge twice. Returns
+ * the nodes met, for the caller to check the walks went somewhere.
+ */
+export async function compareTraces(
+  knex: Knex,
+  graph: GraphEvent[],
+  roots: string[],
+  depths: number[],
+): Promise<TraceNode[]> {
+  const met: TraceNode[] = [];
+  for (const root of roots)
+    for (const direction of ['up', 'down', 'both'] as TraceDirection[])
+      for (const depth of depths) {
+        const got = await trace(knex, root, direction, depth);
+        const want = expectedTrace(graph, root, direction, depth);
+        const where = `${root} ${direction} ${depth}`;
+        expect(
+          got.nodes.map((n) => [n.id, n.distance, n.via]),
+          where,
+        ).toEqual(want.nodes.map((n) => [n.id, n.distance, n.via]));
+        expect(edgeSet(got.edges), where).toEqual(edgeSet(want.edges));
+        expect(got.edges.length, `${where}: an edge twice`).toBe(new Set(edgeSet(got.edges)).size);
+        met.push(...got.nodes);
+      }
+  return met;
+}
