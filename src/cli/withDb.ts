@@ -1,4 +1,10 @@
-import { withDatabase, type Database, type DatabaseOptions } from '../db/withDatabase.js';
+import type { EachRow } from '../db/eachRow.js';
+import {
+  withDatabase,
+  withEachRow,
+  type Database,
+  type DatabaseOptions,
+} from '../db/withDatabase.js';
 import { CosError, ExitCode } from '../errors.js';
 import type { Context } from './context.js';
 
@@ -7,24 +13,21 @@ const MISSING = new Set(['42P01', '3F000']);
 /** A function of cos-db's own schema that is not there: a store migrated only part of the way. */
 const MISSING_FUNCTION = /function cc\.\w+\([^)]*\) does not exist/;
 
-/** Opens the selected env's database for a command, with its notices on stderr. */
-export async function withDb<T>(
-  context: Context,
-  fn: (db: Database) => Promise<T>,
-  options: Partial<DatabaseOptions> = {},
-): Promise<T> {
+/** The selected env's database options for a command, with its notices on stderr. */
+function databaseOptions(context: Context, options: Partial<DatabaseOptions>): DatabaseOptions {
   const { settings, out, invocation } = context;
+  return {
+    lockTimeoutMs: settings.lockTimeoutMs,
+    command: invocation.command,
+    notice: (message) => out.info(message),
+    ...options,
+  };
+}
+
+/** Runs fn; a missing table, schema or cc.* function becomes "this store is not migrated". */
+async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
-    return await withDatabase(
-      settings.target,
-      {
-        lockTimeoutMs: settings.lockTimeoutMs,
-        command: invocation.command,
-        notice: (message) => out.info(message),
-        ...options,
-      },
-      fn,
-    );
+    return await fn();
   } catch (error) {
     const e = error as { code?: string; message?: string };
     const message = e.message ?? '';
@@ -39,4 +42,20 @@ export async function withDb<T>(
     }
     throw error;
   }
+}
+
+/** Opens the selected env's database for a command, with its notices on stderr. */
+export function withDb<T>(
+  context: Context,
+  fn: (db: Database) => Promise<T>,
+  options: Partial<DatabaseOptions> = {},
+): Promise<T> {
+  return storeErrors(() =>
+    withDatabase(context.settings.target, databaseOptions(context, options), fn),
+  );
+}
+
+/** withDb for a command that needs no more than EachRow: on a server, no knex (see withEachRow). */
+export function withDbRows<T>(context: Context, fn: (eachRow: EachRow) => Promise<T>): Promise<T> {
+  return storeErrors(() => withEachRow(context.settings.target, databaseOptions(context, {}), fn));
 }

@@ -4,6 +4,7 @@ import type { EmbeddedTarget, ServerTarget, Target } from '../config/resolveTarg
 import { connectionError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
 import { connectionFailure } from './connectionFailure.js';
+import { clientEachRow, knexEachRow, type EachRow } from './eachRow.js';
 import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
 import { copyPgliteTemplate } from './pgliteTemplate.js';
@@ -31,15 +32,18 @@ export type Database = {
 
 type Opened = { knex: Knex; close: () => Promise<void> };
 
+/** node-postgres's settings for a connection to the target. */
+const pgConnection = (target: ServerTarget, options: DatabaseOptions) => ({
+  connectionString: target.url,
+  application_name: `cos-db ${options.command}`.slice(0, 63),
+  connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+});
+
 async function openServer(target: ServerTarget, options: DatabaseOptions): Promise<Opened> {
   const { default: knex } = await import('knex');
   const db = knex({
     client: 'pg',
-    connection: {
-      connectionString: target.url,
-      application_name: `cos-db ${options.command}`.slice(0, 63),
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-    },
+    connection: pgConnection(target, options),
     pool: { min: 0, max: options.poolMax ?? 4 },
     acquireConnectionTimeout: options.connectTimeoutMs ?? 10_000,
     log: quietLog,
@@ -140,5 +144,36 @@ export async function withDatabase<T>(
     } finally {
       releaseLock?.();
     }
+  }
+}
+
+/**
+ * withDatabase for a command that needs no more than EachRow (trace). A server gets one bare
+ * node-postgres connection: no knex to load, which is about 35 ms of start-up here (knex and
+ * lodash are most of the code a command parses and runs before its first query).
+ */
+export async function withEachRow<T>(
+  target: Target,
+  options: DatabaseOptions,
+  fn: (eachRow: EachRow) => Promise<T>,
+): Promise<T> {
+  if (target.engine === 'embedded')
+    return withDatabase(target, options, (db) => fn(knexEachRow(db.knex)));
+  const { default: pg } = await import('pg');
+  const client = new pg.Client(pgConnection(target, options));
+  // A connection the server ends between queries is an 'error' event with no listener (and the
+  // process's end); a query under way fails on its own.
+  client.on('error', () => undefined);
+  const unregister = onInterrupt(() => client.end());
+  try {
+    try {
+      await client.connect();
+    } catch (error) {
+      throw connectionFailure(target, error);
+    }
+    return await fn(clientEachRow(client));
+  } finally {
+    unregister();
+    await client.end().catch(() => undefined);
   }
 }

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { knexEachRow } from '../../src/db/eachRow.js';
 import { withUrl } from '../support/ledgerFixture.js';
 import { compareTraces, randomGraph } from '../support/lineageFixture.js';
 import { runCli } from '../support/runCli.js';
@@ -20,7 +21,7 @@ describe('trace on the embedded engine', () => {
     expect((await cli('archive', 'event', 'graph.ndjson', '-q')).code).toBe(0);
     const roots = [graph[149], graph[90], graph[5]].map((e) => e?.event_id as string);
     const met = await withUrl(url, (db) =>
-      compareTraces(db.knex, graph, [...roots, 'prd:alpha@1'], [1, 3, 1000]),
+      compareTraces(knexEachRow(db.knex), graph, [...roots, 'prd:alpha@1'], [1, 3, 1000]),
     );
     expect(met.length).toBeGreaterThan(500);
   }, 120_000);

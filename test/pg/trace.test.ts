@@ -2,6 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { clientEachRow, knexEachRow } from '../../src/db/eachRow.js';
 import { trace, type TraceDirection } from '../../src/lineage/trace.js';
 import { withUrl } from '../support/ledgerFixture.js';
 import {
@@ -38,9 +40,19 @@ describe('trace against a breadth-first walk worked out in memory', () => {
       ...[399, 398, 350, 200, 120, 57, 3, 0].map((i) => graph[i]?.event_id as string),
       ...PRDS,
     ];
+    const depths = [0, 1, 2, 7, 1000];
+    // Through knex's connection, as the library's callers have it ...
     const met = await withUrl(db.url, (d) =>
-      compareTraces(d.knex, graph, roots, [0, 1, 2, 7, 1000]),
+      compareTraces(knexEachRow(d.knex), graph, roots, depths),
     );
+    // ... and through a bare node-postgres client, as `cos-db trace` has it.
+    const client = new pg.Client(db.url);
+    await client.connect();
+    try {
+      await compareTraces(clientEachRow(client), graph, roots, depths);
+    } finally {
+      await client.end();
+    }
     // The walks above met thousands of nodes, some of them many steps from their start (the
     // parents far back make shortcuts; the chain below goes deep).
     expect(met.length).toBeGreaterThan(3000);
@@ -49,7 +61,7 @@ describe('trace against a breadth-first walk worked out in memory', () => {
 
   it('lists each node with its L3 links, oldest first, and none for the others', async () => {
     const root = graph[399]?.event_id as string;
-    const up = await withUrl(db.url, (d) => trace(d.knex, root, 'up', 1000));
+    const up = await withUrl(db.url, (d) => trace(knexEachRow(d.knex), root, 'up', 1000));
     const [first, second] = up.nodes.filter((n) => n.kind === 'event' && n.id !== root);
     const prd = up.nodes.find((n) => n.kind === 'prd');
     if (!first || !second || !prd) throw new Error('the graph has too few ancestors');
@@ -117,28 +129,57 @@ describe('trace against a breadth-first walk worked out in memory', () => {
   }, 120_000);
 });
 
-describe('migration 700 (the walk in one query)', () => {
-  it('rolls back to the loop walk, and a store without it is told to migrate', async () => {
+describe('trace on a connection of its own (no knex)', () => {
+  it('a closed port exits 5 with one line naming the host, no password and no stack', async () => {
+    const r = await runCli(['trace', 'e1'], {
+      env: { COS_DEV_DATABASE_URL: 'postgres://u:secretpw@127.0.0.1:1/db' },
+      cwd: dir,
+    });
+    expect(r.code).toBe(5);
+    expect(r.stderr.split('\n')[0]).toBe(
+      'cos-db: cannot connect to dev at 127.0.0.1:1/db as u: connection refused (no server listening)',
+    );
+    expect(r.stderr).not.toContain('secretpw');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('an unknown database exits 5 and says so; an unknown id exits 3', async () => {
+    const url = new URL(db.url);
+    url.pathname = '/cos_db_no_such_database';
+    const r = await runCli(['trace', 'e1'], {
+      env: { COS_DEV_DATABASE_URL: url.toString() },
+      cwd: dir,
+    });
+    expect(r.code).toBe(5);
+    expect(r.stderr).toContain('the database does not exist');
+    const unknown = await cli('trace', 'no-such-event', '--json');
+    expect(unknown.code).toBe(3);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { exitCode: 3 } });
+  });
+});
+
+describe('migrations 700 and 800 (the walk in one query, by level)', () => {
+  it('roll back to the loop walk, and a store without them is told to migrate', async () => {
     const root = graph[399]?.event_id as string;
-    const before = await sql<{ node: string; distance: number; via: string | null }>(
-      db.url,
-      'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
-      [root, 'up'],
-    );
+    const walk = () =>
+      sql<{ node: string; distance: number; via: string | null }>(
+        db.url,
+        'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
+        [root, 'up'],
+      );
+    const before = await walk();
     expect((await cli('migrate', 'rollback', '--step', '1', '-q')).code).toBe(0);
-    // Migration 600's PL/pgSQL walk is back, and gives the same answer.
-    const loop = await sql<{ node: string; distance: number; via: string | null }>(
-      db.url,
-      'select node, distance, via from cc.lineage_walk($1, $2, 1000)',
-      [root, 'up'],
-    );
-    expect(loop).toEqual(before);
+    // Without 800, trace has no walk by level; SQL users' walk is 700's, unchanged.
     const r = await cli('trace', root);
     expect(r.code).toBe(6);
     expect(r.stderr).toMatch(
-      /this store is not migrated: function cc\.lineage_nodes\(.*\) does not exist/,
+      /this store is not migrated: function cc\.lineage_levels\(.*\) does not exist/,
     );
     expect(r.stderr).toContain('cos-db migrate');
+    expect(await walk()).toEqual(before);
+    // Without 700, migration 600's PL/pgSQL walk is back, and gives the same answer.
+    expect((await cli('migrate', 'rollback', '--step', '1', '-q')).code).toBe(0);
+    expect(await walk()).toEqual(before);
     expect((await cli('migrate', '-q')).code).toBe(0);
     expect((await cli('trace', root, '--json')).code).toBe(0);
     // Walks down read the GIN index on parents once a level: it keeps no pending list.

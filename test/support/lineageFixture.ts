@@ -1,5 +1,5 @@
-import type { Knex } from 'knex';
 import { expect } from 'vitest';
+import type { EachRow } from '../../src/db/eachRow.js';
 import {
   trace,
   type Trace,
@@ -120,7 +120,7 @@ export const edgeSet = (edges: TraceEdge[]) =>
  * the nodes met, for the caller to check the walks went somewhere.
  */
 export async function compareTraces(
-  knex: Knex,
+  eachRow: EachRow,
   graph: GraphEvent[],
   roots: string[],
   depths: number[],
@@ -129,7 +129,7 @@ export async function compareTraces(
   for (const root of roots)
     for (const direction of ['up', 'down', 'both'] as TraceDirection[])
       for (const depth of depths) {
-        const got = await trace(knex, root, direction, depth);
+        const got = await trace(eachRow, root, direction, depth);
         const want = expectedTrace(graph, root, direction, depth);
         const where = `${root} ${direction} ${depth}`;
         expect(

@@ -9,7 +9,7 @@ import {
 import { trace } from '../../lineage/trace.js';
 import type { Handler } from '../context.js';
 import { parseWholeNumber } from '../guards.js';
-import { withDb } from '../withDb.js';
+import { withDbRows } from '../withDb.js';
 
 export const handler: Handler = async (context) => {
   const { out, invocation } = context;
@@ -24,8 +24,8 @@ export const handler: Handler = async (context) => {
   if (!TRACE_FORMATS.includes(format))
     throw usageError(`unknown --format "${format}"; valid: ${TRACE_FORMATS.join(', ')}`);
   const depth = parseWholeNumber(o.depth, '--depth') ?? 20;
-  const result = await withDb(context, (db) =>
-    trace(db.knex, invocation.args[0] ?? '', o.both ? 'both' : o.down ? 'down' : 'up', depth),
+  const result = await withDbRows(context, (eachRow) =>
+    trace(eachRow, invocation.args[0] ?? '', o.both ? 'both' : o.down ? 'down' : 'up', depth),
   );
   if (format === 'json' || out.json) {
     out.document(result);
