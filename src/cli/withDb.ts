@@ -32,9 +32,10 @@ async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
     const e = error as { code?: string; message?: string };
     const message = e.message ?? '';
     // Any other missing function is a fault in cos-db's SQL, not an unmigrated store.
-    const fn = e.code === '42883' ? MISSING_FUNCTION.exec(message)?.[0] : undefined;
-    if (!(error instanceof CosError) && ((e.code && MISSING.has(e.code)) || fn)) {
-      const what = fn ?? /(?:relation|schema) "[^"]+" does not exist/.exec(message)?.[0];
+    const missingFunction = e.code === '42883' ? MISSING_FUNCTION.exec(message)?.[0] : undefined;
+    if (!(error instanceof CosError) && ((e.code && MISSING.has(e.code)) || missingFunction)) {
+      const what =
+        missingFunction ?? /(?:relation|schema) "[^"]+" does not exist/.exec(message)?.[0];
       throw new CosError(ExitCode.drift, `this store is not migrated: ${what ?? message}`, {
         hint: 'apply its migrations with `cos-db migrate` (see `cos-db migrate status`)',
         cause: error,

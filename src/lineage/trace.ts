@@ -1,7 +1,7 @@
 import type { EachRow } from '../db/eachRow.js';
 import { notFoundError, usageError } from '../errors.js';
 import { PRD_REF } from '../prd/prdRef.js';
-import { traceEdge, WalkAssembler, type LinkList } from './walkAssembler.js';
+import { WalkAssembler, type LinkList } from './walkAssembler.js';
 
 export type TraceDirection = 'up' | 'down' | 'both';
 
@@ -118,14 +118,12 @@ export async function trace(
   // Ancestors (the start last), then descendants (the start first, dropped): lineage has no
   // cycles, so the walks share only the start.
   const up = first.finish();
-  const down = (await walk(eachRow, root, 'down', depth)).finish();
+  const downWalk = await walk(eachRow, root, 'down', depth);
+  const down = downWalk.finish();
   // An edge from an ancestor straight to a descendant (past the start) is in neither walk.
   const ancestors = new Set(up.nodes.map((n) => n.id));
   ancestors.delete(root);
-  const across: TraceEdge[] = [];
-  for (let i = 1; i < down.nodes.length; i += 1)
-    for (const from of down.neighbours[i] ?? [])
-      if (ancestors.has(from)) across.push(traceEdge(from, (down.nodes[i] as TraceNode).id));
+  const across = downWalk.edgesFrom(ancestors);
   return {
     root,
     direction,

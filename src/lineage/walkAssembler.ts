@@ -19,7 +19,7 @@ export type LinkList = Array<[l3Ref: string, relation: string]>;
 /** Most nodes have no links: they share one empty list rather than make 47k of them. */
 const NO_LINKS: TraceNode['links'] = Object.freeze([]);
 
-export const traceEdge = (from: string, to: string): TraceEdge => ({
+const traceEdge = (from: string, to: string): TraceEdge => ({
   from,
   to,
   kind: from.startsWith('prd:') ? 'input' : 'parent',
@@ -74,11 +74,8 @@ export class WalkAssembler {
     return this.rows.reduce((sum, level) => sum + level.length, 0);
   }
 
-  /**
-   * The nodes, by signed distance (ancestors are negative) then id, each with its neighbours
-   * (for the edges --both adds between the walks), and the edges among them.
-   */
-  finish(): { nodes: TraceNode[]; neighbours: Array<string[] | null>; edges: TraceEdge[] } {
+  /** The nodes, by signed distance (ancestors are negative) then id, and the edges among them. */
+  finish(): { nodes: TraceNode[]; edges: TraceEdge[] } {
     if (this.disordered) {
       this.made = 0;
       this.level.clear();
@@ -97,14 +94,28 @@ export class WalkAssembler {
       return out;
     };
     const nodes = inOrder(this.nodes);
-    const neighbours = inOrder(this.rows).map((row) => row[5]);
     const edges = inOrder(this.edges);
     if (this.links.size > 0)
       for (const node of nodes) {
         const links = this.links.get(node.id);
         if (links) node.links = links.map(([l3Ref, relation]) => ({ l3Ref, relation }));
       }
-    return { nodes, neighbours, edges };
+    return { nodes, edges };
+  }
+
+  /**
+   * The edges to this walk's nodes past the start from the nodes given, in the order finish()
+   * lists them: with --both, from the ancestors to the descendants, which neither walk crosses.
+   */
+  edgesFrom(from: ReadonlySet<string>): TraceEdge[] {
+    const edges: TraceEdge[] = [];
+    const levels = this.direction === 'up' ? [...this.rows].reverse() : this.rows;
+    for (const level of levels)
+      for (const [node, distance, , , , neighbours] of level)
+        if (distance > 0)
+          for (const neighbour of neighbours ?? [])
+            if (from.has(neighbour)) edges.push(traceEdge(neighbour, node));
+    return edges;
   }
 
   /** Level d into nodes: the levels before it are made, so every via it needs is known. */

@@ -65,7 +65,6 @@ describe('WalkAssembler', () => {
         ).toEqual(want.nodes.map((x) => [x.id, x.distance, x.via]));
         expect(edgeSet(got.edges), where).toEqual(edgeSet(want.edges));
         expect(got.edges.length, where).toBe(want.edges.length);
-        expect(got.neighbours, where).toEqual(rowsOf(want.nodes).map((r) => r[5]));
         nodesMet += got.nodes.length;
       }
       expect(nodesMet).toBeGreaterThan(500);
