@@ -1,17 +1,25 @@
+import { randomBytes } from 'node:crypto';
 import {
+  closeSync,
+  linkSync,
   mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
+  statSync,
   unlinkSync,
   writeSync,
-  closeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { lockTimeoutError } from '../errors.js';
 
 export type LockHolder = { pid: number; host: string; command: string; since: string };
+
+/** What the lock file holds: the holder, and a nonce that tells two holders with one pid apart. */
+type LockContent = LockHolder & { nonce: string };
+
+/** A lock file as read: its exact text (what a breaker compares) and the holder it names. */
+type Seen = { text: string; holder: LockHolder | undefined };
 
 function isAlive(pid: number): boolean {
   try {
@@ -22,58 +30,82 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function readHolder(path: string): LockHolder | undefined {
+function readLock(path: string): Seen | undefined {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    text = readFileSync(path, 'utf8');
   } catch {
     return undefined;
   }
-}
-
-/** A holder on this host whose process is gone left the lock behind. */
-function isStale(holder: LockHolder | undefined): boolean {
-  if (!holder || typeof holder.pid !== 'number') return true;
-  return holder.host === hostname() && !isAlive(holder.pid);
-}
-
-function tryCreate(path: string, holder: LockHolder): boolean {
   try {
-    const fd = openSync(path, 'wx', 0o644);
-    try {
-      writeSync(fd, JSON.stringify(holder));
-    } finally {
-      closeSync(fd);
-    }
+    const value = JSON.parse(text) as Partial<LockHolder>;
+    return { text, holder: typeof value.pid === 'number' ? (value as LockHolder) : undefined };
+  } catch {
+    return { text, holder: undefined };
+  }
+}
+
+/**
+ * Only a holder provably gone is stale: one on this host whose process no longer exists. A lock
+ * file that cannot be read is never taken for stale (it may be another tool's), nor is one held
+ * on another host (its process cannot be asked).
+ */
+function isStale(seen: Seen | undefined): seen is Seen {
+  const holder = seen?.holder;
+  return holder !== undefined && holder.host === hostname() && !isAlive(holder.pid);
+}
+
+/**
+ * Creates `path` with its content already in it: written to a file of its own, then hard-linked
+ * into place, which fails if `path` exists. A reader can never see the lock empty or half
+ * written, so it can never mistake a live lock for a stale one.
+ */
+function tryCreate(path: string, content: LockContent): boolean {
+  const aside = `${path}.${content.pid}.${content.nonce}`;
+  const fd = openSync(aside, 'wx', 0o644);
+  try {
+    writeSync(fd, JSON.stringify(content));
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(aside, path);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
+  } finally {
+    unlinkSync(aside);
   }
 }
 
-/** Moves a stale lock aside atomically, and puts it back if it turned out to be live. */
-function breakStale(path: string, seen: LockHolder | undefined): void {
-  const aside = `${path}.stale.${process.pid}`;
-  try {
-    renameSync(path, aside);
-  } catch {
-    return; // someone else broke or released it first
-  }
-  const moved = readHolder(aside);
-  if (moved && seen && moved.pid !== seen.pid && !isStale(moved)) {
-    // Another process took the lock between our read and our rename: give it back.
+/** A breaker holds `.break` for microseconds; one older than this was left by a breaker that died. */
+const BREAK_LEFT_MS = 10_000;
+
+/**
+ * Removes a stale lock, but only the one seen stale: under a second lock (`.break`) that only
+ * breakers take, the file is read again and removed only if it still holds that same dead
+ * holder. Nobody else removes a lock but its live holder, so between that read and the unlink
+ * the file cannot change, and a live lock is never removed.
+ */
+function breakStale(path: string, seen: Seen, me: LockContent): boolean {
+  const guard = `${path}.break`;
+  if (!tryCreate(guard, me)) {
     try {
-      renameSync(aside, path);
+      if (Date.now() - statSync(guard).mtimeMs > BREAK_LEFT_MS) unlinkSync(guard);
     } catch {
-      /* it will be retried */
+      /* gone already */
     }
-    return;
+    return false;
   }
   try {
-    unlinkSync(aside);
+    if (readLock(path)?.text === seen.text) unlinkSync(path);
   } catch {
-    /* already gone */
+    /* released in the meantime */
+  } finally {
+    unlinkSync(guard);
   }
+  return true;
 }
 
 /**
@@ -86,21 +118,20 @@ export async function acquireLockFile(
   options: { timeoutMs: number; command: string; onWait?: (holder: LockHolder) => void },
 ): Promise<() => void> {
   mkdirSync(dirname(path), { recursive: true });
-  const me: LockHolder = {
+  const me: LockContent = {
     pid: process.pid,
     host: hostname(),
     command: options.command,
     since: new Date().toISOString(),
+    nonce: randomBytes(8).toString('hex'),
   };
   const deadline = Date.now() + options.timeoutMs;
   let told = false;
   for (;;) {
     if (tryCreate(path, me)) break;
-    const holder = readHolder(path);
-    if (isStale(holder)) {
-      breakStale(path, holder);
-      continue;
-    }
+    const seen = readLock(path);
+    if (isStale(seen) && breakStale(path, seen, me)) continue;
+    const holder = seen?.holder;
     if (!told && holder) {
       options.onWait?.(holder);
       told = true;
@@ -108,28 +139,28 @@ export async function acquireLockFile(
     if (Date.now() >= deadline) {
       const who = holder
         ? `pid ${holder.pid} (${holder.command}, since ${holder.since})`
-        : 'another process';
+        : 'another process (the lock file cannot be read)';
       throw lockTimeoutError(
         `the store is locked by ${who}; gave up after ${options.timeoutMs / 1000} s`,
         {
-          hint: 'wait for that command to finish, or raise --lock-timeout',
+          hint: holder
+            ? 'wait for that command to finish, or raise --lock-timeout'
+            : `if no cos-db is running on this store, remove ${path}`,
           details: { lock: path, holder },
         },
       );
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 50));
   }
   let released = false;
   return () => {
     if (released) return;
     released = true;
-    const holder = readHolder(path);
-    if (holder?.pid === process.pid) {
-      try {
-        unlinkSync(path);
-      } catch {
-        /* already gone */
-      }
+    if (readLock(path)?.text !== JSON.stringify(me)) return;
+    try {
+      unlinkSync(path);
+    } catch {
+      /* already gone */
     }
   };
 }

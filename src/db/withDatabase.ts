@@ -8,6 +8,7 @@ import { clientEachRow, knexEachRow, type EachRow } from './eachRow.js';
 import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
 import { copyPgliteTemplate } from './pgliteTemplate.js';
+import { storePath } from './storePath.js';
 
 export type DatabaseOptions = {
   /** How long to wait for another process holding the embedded store's lock file. */
@@ -115,6 +116,7 @@ export async function withDatabase<T>(
 ): Promise<T> {
   let release: (() => void) | undefined;
   if (target.engine === 'embedded') {
+    target = { ...target, dataDir: storePath(target.dataDir) };
     if (!target.explicit) {
       options.notice?.(
         `using the embedded store at ${target.dataDir} (nothing configured for ${target.env}; set COS_${target.env.toUpperCase()}_DATABASE_URL to use a server)`,

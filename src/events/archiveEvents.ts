@@ -20,6 +20,7 @@ import {
   type RunEvent,
 } from '../lineage/openLineage.js';
 import { PRD_REF } from '../prd/prdRef.js';
+import { findUnstorable } from '../integrity/storable.js';
 import { eventRowMaker } from './eventLedgerRow.js';
 import { normalizeEvent, parseEvent, type NormalizedEvent } from './eventSchema.js';
 import type { JsonRecord } from './readJsonRecords.js';
@@ -81,6 +82,13 @@ export function toEvent(
 ): NormalizedEvent {
   const at = () =>
     `${label}:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}`;
+  // Before anything else: the hash covers the values as given, so they must be stored as given.
+  const bad = findUnstorable(record.value, '');
+  if (bad)
+    throw usageError(`${at()}: ${bad.path || 'the event'} ${bad.reason}`, {
+      hint: 'fix the producer: a record is hashed as sent and must read back identical',
+      details: { line: record.line, field: bad.path },
+    });
   if (format === 'openlineage') {
     const parsed = runEventSchema.safeParse(record.value);
     if (!parsed.success)

@@ -1,12 +1,13 @@
 import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
-import { isoTime, isTime } from '../integrity/isoTime.js';
+import { isoTime, strictTime } from '../integrity/isoTime.js';
 import { PRD_REF } from '../prd/prdRef.js';
 import { uuidv7 } from './uuidv7.js';
 
-const timeString = z.string().refine(isTime, {
-  message: 'is not a date-time (use ISO 8601)',
+const timeString = z.string().refine((v) => strictTime(v) !== undefined, {
+  message:
+    'is not an RFC 3339 date-time with a zone, in range (e.g. 2026-12-01T09:30:00Z; no 24:00, no leap second, years 0001-9999)',
 });
 
 /** An event as producers send it. Only `type` is required. */
@@ -66,7 +67,8 @@ function isPlainEvent(value: unknown): value is EventInput {
     isOptionalText(e.actor, 200) &&
     isOptionalText(e.task_id, 200) &&
     isOptionalText(e.run_id, 200) &&
-    (e.occurred_at === undefined || (typeof e.occurred_at === 'string' && isTime(e.occurred_at))) &&
+    (e.occurred_at === undefined ||
+      (typeof e.occurred_at === 'string' && strictTime(e.occurred_at) !== undefined)) &&
     isTextList(e.parents, (p) => isText(p, 200)) &&
     isTextList(e.inputs, (i) => typeof i === 'string' && PRD_REF.test(i)) &&
     (payload === undefined ||
@@ -118,7 +120,10 @@ export function normalizeEvent(
   const actor = input.actor ?? null;
   const task_id = input.task_id ?? null;
   const run_id = input.run_id ?? null;
-  const occurred_at = isoTime(input.occurred_at ?? Date.now());
+  const occurred_at =
+    input.occurred_at === undefined
+      ? isoTime(Date.now())
+      : (strictTime(input.occurred_at) as string);
   const parents = unique(input.parents);
   const inputs = unique(input.inputs);
   const payload = input.payload ?? {};

@@ -42,7 +42,10 @@ export function openLineageTime(value: string): string | undefined {
         : `${m[4].slice(0, 3)}:${m[4].slice(3)}`
     : 'Z';
   const date = new Date(`${m[1]}T${m[2]}${fraction}${zone}`);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+  if (Number.isNaN(date.getTime())) return undefined;
+  // Years 0001-9999 only: what both engines store and give back in the same form.
+  const iso = date.toISOString();
+  return iso.length === 24 && !iso.startsWith('0000') ? iso : undefined;
 }
 
 export function datasetId(d: { namespace: string; name: string }): string {

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { CORE_SCHEMA, load as loadYaml, YAMLException } from 'js-yaml';
 import { usageError } from '../errors.js';
+import { findUnstorable } from '../integrity/storable.js';
 
 export const PRD_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/;
 export const DEFAULT_MAX_BYTES = 10 * 1024 * 1024;
@@ -69,10 +70,11 @@ function frontMatterOf(
     throw usageError(`${label}: front-matter must be a mapping of keys to values`);
   }
   // Front-matter is stored as JSON: dates and the like become their JSON form now, not later.
-  return {
-    data: JSON.parse(JSON.stringify(data)) as Record<string, unknown>,
-    body: text.slice(match[0].length),
-  };
+  const json = JSON.parse(JSON.stringify(data)) as Record<string, unknown>;
+  const bad = findUnstorable(json, 'front-matter');
+  if (bad)
+    throw usageError(`${label}: ${bad.path} ${bad.reason}`, { details: { field: bad.path } });
+  return { data: json, body: text.slice(match[0].length) };
 }
 
 /**
