@@ -13,6 +13,11 @@ import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER } from './ledg
 export type ProblemKind =
   'content-changed' | 'row-missing' | 'hash-mismatch' | 'guard-disabled' | 'table-missing';
 
+export type Problem = { position: string | null; kind: ProblemKind; detail: string };
+
+/** Bad positions listed per chain; past this many they are counted, not listed. */
+export const PROBLEMS_LISTED = 100;
+
 export type ChainReport = {
   table: string;
   chain: string;
@@ -20,7 +25,11 @@ export type ChainReport = {
   head: string | null;
   status: 'intact' | 'broken';
   /** The first thing wrong, at the first bad position. */
-  problem: { position: string | null; kind: ProblemKind; detail: string } | null;
+  problem: Problem | null;
+  /** Every bad position, in chain order, up to PROBLEMS_LISTED. */
+  problems: Problem[];
+  /** How many bad positions there are in all (problems may list fewer). */
+  problemCount: number;
 };
 
 export type TableReport = { table: string; rows: number; guards: 'ok' | string };
@@ -120,8 +129,44 @@ type Walk = {
   expected: bigint;
   prev: string;
   head: string | null;
-  problem: ChainReport['problem'];
+  problems: Problem[];
+  problemCount: number;
 };
+
+/** What is wrong with one row, given the chain walked so far; null if nothing is. */
+function rowProblem(walk: Walk, row: StoredLedgerRow, columns: ContentColumn[]): Problem | null {
+  const seq = BigInt(row.seq);
+  if (seq !== walk.expected) {
+    const last = seq - 1n;
+    return {
+      position: String(walk.expected),
+      kind: 'row-missing',
+      detail:
+        last === walk.expected
+          ? `position ${walk.expected} is missing (next row found is ${seq})`
+          : `positions ${walk.expected}-${last} are missing (next row found is ${seq})`,
+    };
+  }
+  if (row.hash_version !== HASH_VERSION)
+    return {
+      position: row.seq,
+      kind: 'hash-mismatch',
+      detail: `unknown hash version ${row.hash_version}`,
+    };
+  if (row.prev_hash !== walk.prev)
+    return {
+      position: row.seq,
+      kind: 'hash-mismatch',
+      detail: 'its previous-hash does not match the hash of the row before it',
+    };
+  if (!hashMatches(columns, row))
+    return {
+      position: row.seq,
+      kind: 'content-changed',
+      detail: 'its content no longer matches its hash',
+    };
+  return null;
+}
 
 /**
  * Recomputes every chain of every ledger table from the database, page by page (keyset, so
@@ -147,6 +192,11 @@ export async function verifyLedger(
       ])
     ).rows[0]?.t;
     if (!exists) {
+      const missing: Problem = {
+        position: null,
+        kind: 'table-missing',
+        detail: `registered ledger table ${name} no longer exists`,
+      };
       report.ok = false;
       report.tables.push({ table: name, rows: 0, guards: 'table is missing' });
       report.chains.push({
@@ -155,11 +205,9 @@ export async function verifyLedger(
         size: 0,
         head: null,
         status: 'broken',
-        problem: {
-          position: null,
-          kind: 'table-missing',
-          detail: `registered ledger table ${name} no longer exists`,
-        },
+        problem: missing,
+        problems: [missing],
+        problemCount: 1,
       });
       continue;
     }
@@ -188,8 +236,10 @@ export async function verifyLedger(
         chain: walk.chain,
         size: walk.size,
         head: walk.head,
-        status: walk.problem ? 'broken' : 'intact',
-        problem: walk.problem,
+        status: walk.problemCount ? 'broken' : 'intact',
+        problem: walk.problems[0] ?? null,
+        problems: walk.problems,
+        problemCount: walk.problemCount,
       });
     };
     const fetchPage = async (after: [string, string] | undefined): Promise<StoredLedgerRow[]> => {
@@ -225,38 +275,18 @@ export async function verifyLedger(
             expected: 1n,
             prev: GENESIS_HASH,
             head: null,
-            problem: null,
+            problems: [],
+            problemCount: 0,
           };
         }
         walk.size += 1;
         walk.head = row.hash;
-        if (!walk.problem) {
-          const seq = BigInt(row.seq);
-          if (seq !== walk.expected) {
-            walk.problem = {
-              position: String(walk.expected),
-              kind: 'row-missing',
-              detail: `position ${walk.expected} is missing (next row found is ${seq})`,
-            };
-          } else if (row.hash_version !== HASH_VERSION) {
-            walk.problem = {
-              position: row.seq,
-              kind: 'hash-mismatch',
-              detail: `unknown hash version ${row.hash_version}`,
-            };
-          } else if (row.prev_hash !== walk.prev) {
-            walk.problem = {
-              position: row.seq,
-              kind: 'hash-mismatch',
-              detail: 'its previous-hash does not match the hash of the row before it',
-            };
-          } else if (!hashMatches(columns, row)) {
-            walk.problem = {
-              position: row.seq,
-              kind: 'content-changed',
-              detail: 'its content no longer matches its hash',
-            };
-          }
+        // Every row is checked against its stored neighbours, so one bad row does not hide the
+        // next: a rewritten row still names the hash its predecessor has.
+        const problem = rowProblem(walk, row, columns);
+        if (problem) {
+          walk.problemCount += 1;
+          if (walk.problems.length < PROBLEMS_LISTED) walk.problems.push(problem);
         }
         walk.expected = BigInt(row.seq) + 1n;
         walk.prev = row.hash;
@@ -268,10 +298,11 @@ export async function verifyLedger(
     close();
     if (guards) {
       for (const c of chains) {
-        if (!c.problem) {
-          c.status = 'broken';
-          c.problem = { position: null, kind: 'guard-disabled', detail: guards };
-        }
+        const problem: Problem = { position: null, kind: 'guard-disabled', detail: guards };
+        c.status = 'broken';
+        c.problem ??= problem;
+        c.problems.unshift(problem);
+        c.problemCount += 1;
       }
     }
     report.tables.push({ table: name, rows: rowsInTable, guards: guards ?? 'ok' });

@@ -34,6 +34,8 @@ type VerifyJson = {
     head: string;
     status: string;
     problem: { position: string; kind: string } | null;
+    problems: Array<{ position: string; kind: string; detail: string }>;
+    problemCount: number;
   }>;
 };
 
@@ -312,6 +314,30 @@ describe('tampering (a superuser who disables the guards)', () => {
       chain: 'busy',
       problem: { position: '100', kind: 'row-missing' },
     });
+  });
+
+  it('every bad position of a damaged chain is reported, not just the first', async () => {
+    // After the gap at 100 (test above): a second and a third tampering further on, and a gap.
+    await sql(
+      db.url,
+      `alter table lab.items disable trigger user;
+       update lab.items set note = 'forged again' where chain = 'busy' and seq in (150, 180);
+       delete from lab.items where chain = 'busy' and seq between 190 and 192; ${REARM}`,
+    );
+    const r = await cli('verify', '--chain', 'busy', '--json');
+    expect(r.code).toBe(4);
+    const busy = (JSON.parse(r.stdout) as VerifyJson).chains[0];
+    expect(busy?.problemCount).toBe(4);
+    expect(busy?.problems.map((p) => [p.position, p.kind])).toEqual([
+      ['100', 'row-missing'],
+      ['150', 'content-changed'],
+      ['180', 'content-changed'],
+      ['190', 'row-missing'],
+    ]);
+    expect(busy?.problems[3]?.detail).toContain('positions 190-192 are missing');
+    const human = await cli('verify', '--chain', 'busy');
+    expect(human.stdout).toContain('4 bad positions');
+    expect(human.stdout).toContain('at 180: content-changed');
   });
 
   it('a disabled guard is reported', async () => {

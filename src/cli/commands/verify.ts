@@ -7,10 +7,12 @@ import {
   writeCheckpointFile,
   type CheckpointCheck,
 } from '../../integrity/checkpoint.js';
-import { verifyLedger } from '../../integrity/verify.js';
+import { verifyLedger, type Problem } from '../../integrity/verify.js';
 import { ExitCode, integrityError, usageError } from '../../errors.js';
 import type { Handler } from '../context.js';
 import { withDb } from '../withDb.js';
+
+const describe = (p: Problem) => `${p.position ? `at ${p.position}: ` : ''}${p.kind} — ${p.detail}`;
 
 export const handler: Handler = async (context) => {
   const { settings, out, invocation } = context;
@@ -72,11 +74,18 @@ export const handler: Handler = async (context) => {
           c.head ? c.head.slice(0, 16) : '',
           c.status === 'intact' ? s.green('intact') : s.red('BROKEN'),
           c.problem
-            ? `${c.problem.position ? `at ${c.problem.position}: ` : ''}${c.problem.kind} — ${c.problem.detail}`
+            ? `${describe(c.problem)}${c.problemCount > 1 ? ` (+${c.problemCount - 1} more)` : ''}`
             : '',
         ]),
       ),
     ];
+    for (const c of result.chains) {
+      if (c.problemCount < 2) continue;
+      lines.push(`${c.table} ${c.chain}: ${c.problemCount} bad positions`);
+      for (const p of c.problems) lines.push(`  ${describe(p)}`);
+      if (c.problemCount > c.problems.length)
+        lines.push(`  … and ${c.problemCount - c.problems.length} more`);
+    }
     for (const t of result.tables)
       if (t.guards !== 'ok') lines.push(s.red(`${t.table}: ${t.guards}`));
     if (result.checkpoint) {
