@@ -2,7 +2,12 @@ import type { CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CosError, ExitCode } from '../errors.js';
-import { runInterruptCleanups } from '../interrupt.js';
+import {
+  interrupt,
+  isInterrupted,
+  runInterruptCleanups,
+  type InterruptOutcome,
+} from '../interrupt.js';
 import { packageRoot } from '../packageRoot.js';
 import type { Handler } from './context.js';
 import type { Output } from './output.js';
@@ -59,7 +64,18 @@ async function outputFor(argv: string[], env: Record<string, string | undefined>
   });
 }
 
+/** What an interrupt did, in one line: what was rolled back, and what had been committed. */
+function interruptMessage(o: InterruptOutcome): string {
+  if (o.committedAfter)
+    return 'interrupted, but the work had already been committed: it is archived, and nothing was rolled back';
+  if (o.committedBefore > 0)
+    return `interrupted; the batch in flight was rolled back, and the ${o.committedBefore} committed before it stay (running the same command again is safe: what is archived is skipped)`;
+  return 'interrupted; nothing was committed (the transaction in flight was rolled back)';
+}
+
 function report(out: Output, error: unknown): number {
+  // The interrupt has told the user what happened; the error it caused is not news.
+  if (isInterrupted()) return ExitCode.interrupted;
   if (error instanceof CosError) {
     out.error(`cos-db: ${error.message}`);
     if (error.hint) out.error(`  hint: ${error.hint}`);
@@ -126,9 +142,13 @@ export async function main(
     writeErr: (text) => process.stderr.write(text),
   });
 
+  let interrupting = false;
   const onSigint = () => {
-    process.stderr.write('cos-db: interrupted; rolling back and releasing locks\n');
-    void runInterruptCleanups().finally(() => process.exit(ExitCode.interrupted));
+    if (interrupting) process.exit(ExitCode.interrupted);
+    interrupting = true;
+    void interrupt()
+      .then((outcome) => process.stderr.write(`cos-db: ${interruptMessage(outcome)}\n`))
+      .finally(() => process.exit(ExitCode.interrupted));
   };
   // A reader that stopped early (`| head`) closes the pipe: stop quietly, as Unix tools do.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
@@ -136,8 +156,8 @@ export async function main(
       void runInterruptCleanups().finally(() => process.exit(ExitCode.ok));
   };
   process.stdout.on('error', onStdoutError);
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
   try {
     await program.parseAsync(argv);
     return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);

@@ -1,3 +1,4 @@
+import { isInterrupted } from '../interrupt.js';
 import { Chalk, type ChalkInstance } from 'chalk';
 import type CliTable from 'cli-table3';
 import { createRequire } from 'node:module';
@@ -42,6 +43,8 @@ export class Output {
 
   /** The command's result: JSON with --json, else the human rendering. */
   result(data: unknown, human: () => string): void {
+    // After Ctrl-C the interrupt's own line is the outcome; a result printed too would contradict it.
+    if (isInterrupted()) return;
     if (this.json) {
       this.document(data);
       return;

@@ -31,7 +31,7 @@ export type Database = {
   engine: 'postgres' | 'embedded';
 };
 
-type Opened = { knex: Knex; close: () => Promise<void> };
+type Opened = { knex: Knex; close: () => Promise<void>; abort?: () => Promise<void> };
 
 /** node-postgres's settings for a connection to the target. */
 const pgConnection = (target: ServerTarget, options: DatabaseOptions) => ({
@@ -40,12 +40,23 @@ const pgConnection = (target: ServerTarget, options: DatabaseOptions) => ({
   connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
 });
 
+/** A node-postgres client as the pool holds it: its socket, to cut on Ctrl-C. */
+type PgClient = { connection?: { stream?: { destroy(): void } } };
+
 async function openServer(target: ServerTarget, options: DatabaseOptions): Promise<Opened> {
   const { default: knex } = await import('knex');
+  const clients = new Set<PgClient>();
   const db = knex({
     client: 'pg',
     connection: pgConnection(target, options),
-    pool: { min: 0, max: options.poolMax ?? 4 },
+    pool: {
+      min: 0,
+      max: options.poolMax ?? 4,
+      afterCreate: (client: PgClient, done: (error: Error | null, client: PgClient) => void) => {
+        clients.add(client);
+        done(null, client);
+      },
+    },
     acquireConnectionTimeout: options.connectTimeoutMs ?? 10_000,
     log: quietLog,
   });
@@ -55,7 +66,16 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     await db.destroy();
     throw connectionFailure(target, error);
   }
-  return { knex: db, close: () => db.destroy() };
+  return {
+    knex: db,
+    close: () => db.destroy(),
+    // The server rolls back whatever transaction a cut connection had open; destroy alone would
+    // wait for the statement (and the transaction) under way to finish.
+    abort: async () => {
+      for (const client of clients) client.connection?.stream?.destroy();
+      await db.destroy();
+    },
+  };
 }
 
 function isEmptyDir(dir: string): boolean {
@@ -132,7 +152,7 @@ export async function withDatabase<T>(
   const releaseLock = release;
   let opened: Opened | undefined;
   const unregister = onInterrupt(async () => {
-    await opened?.close();
+    await (opened?.abort ?? opened?.close)?.();
     releaseLock?.();
   });
   try {

@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
 import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
-import { copyField, copyRows } from '../db/copyRows.js';
 import { setImmediate } from 'node:timers/promises';
+import { throwIfInterrupted, trackedCommit } from '../interrupt.js';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   appendToChains,
   hashRows,
+  lockTable,
   sameHead,
   withLedgerTransaction,
   type ChainHead,
@@ -185,22 +186,6 @@ type PreparedChunk = {
   hashed?: HashedRows | undefined;
 };
 
-/** Edge rows (all text) loaded with COPY. */
-async function copyEdges(
-  trx: Knex.Transaction,
-  table: string,
-  columns: string[],
-  rows: string[][],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await copyRows(
-    trx,
-    table,
-    columns,
-    rows.map((r) => `${r.map(copyField).join('\t')}\n`),
-  );
-}
-
 /** The content hashes of those of the given events that are archived. */
 async function storedEvents(trx: Knex.Transaction, ids: string[]): Promise<Map<string, string>> {
   const rows = (
@@ -225,9 +210,9 @@ function byChainOf(events: NormalizedEvent[], rows: PreparedRow[]): Map<string, 
 }
 
 /**
- * Writes a chunk's new events: their rows on each module's chain (one COPY for all of them),
- * then their edges. Parents are part of the rows (events.parents). `hashed` is the same rows
- * hashed ahead, if they were.
+ * Writes a chunk's new events: their rows on each module's chain (one COPY for all of them).
+ * Their lineage is part of the rows (parents, inputs, the OpenLineage event); the database
+ * derives the edge tables from them. `hashed` is the same rows hashed ahead, if they were.
  */
 async function writeChunk(
   trx: Knex.Transaction,
@@ -239,23 +224,6 @@ async function writeChunk(
 ): Promise<void> {
   const byChain = byChainOf(fresh, freshRows);
   await appendToChains(trx, { table: EVENTS_TABLE, columns }, byChain, heads, hashed);
-  await copyEdges(
-    trx,
-    'cc.event_inputs',
-    ['event_id', 'prd_id', 'version'],
-    fresh.flatMap((e) =>
-      e.inputs.map((ref) => {
-        const m = PRD_REF.exec(ref) as RegExpExecArray;
-        return [e.event_id, m[1] as string, m[2] as string];
-      }),
-    ),
-  );
-  await copyEdges(
-    trx,
-    'cc.event_datasets',
-    ['event_id', 'dataset', 'role'],
-    fresh.flatMap((e) => e.datasets.map((d) => [e.event_id, d.dataset, d.role])),
-  );
 }
 
 /** What archiving a chunk needs besides the chunk. */
@@ -472,7 +440,7 @@ export async function archiveEvents(
     open = undefined;
     if (batch?.own) {
       if (last) await batch.trx.raw('set local synchronous_commit = on');
-      await batch.trx.commit();
+      await trackedCommit(() => batch.trx.commit());
       unflushed = !last;
     } else if (last && unflushed) {
       // The last batch was committed as full: one transaction with an id, committed waiting.
@@ -526,6 +494,8 @@ export async function archiveEvents(
     // The chains' heads as the chunks handed to write will leave them, where known.
     let expected = new Map<string, ChainHead>();
     const flush = async () => {
+      // Ctrl-C takes effect between chunks: the batch in flight is rolled back whole.
+      throwIfInterrupted();
       if (chunk.length === 0) return;
       const prepared: PreparedChunk = { events: chunk, rows: early ? rows : undefined };
       chunk = [];
@@ -573,6 +543,9 @@ export async function archiveEvents(
   try {
     if (options.atomic && !outer) {
       await withLedgerTransaction(knex, async (trx) => {
+        // Chunks lock their chains as the input names them, in no set order: the events table
+        // is this transaction's alone until it ends, so a concurrent import cannot deadlock it.
+        await lockTable(trx, EVENTS_TABLE);
         open = { trx, own: false, events: 0, heads: new Map() };
         await run();
       });

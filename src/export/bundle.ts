@@ -22,16 +22,11 @@ import { streamRows } from './rowSource.js';
 import type { Sink } from './sink.js';
 
 export const BUNDLE_FORMAT = 'cos-db-bundle/1';
-/**
- * Derived tables carried along (they index the events' own lineage), in foreign-key order.
- * Parents travel in the events' own rows. Bundles written before migration 20261129000600
- * also carry them as edges of cc.event_parents (now a view of those rows); import skips them.
+/*
+ * Lineage travels in the events' own rows (parents, inputs, the OpenLineage event): the target
+ * derives its edge tables from them as they are inserted. Bundles written before migration
+ * 20261201000900 also carry `edge` records; import skips them.
  */
-const EDGE_TABLES = [
-  { table: 'cc.event_inputs', keyset: ['event_id', 'prd_id', 'version'] },
-  { table: 'cc.event_datasets', keyset: ['event_id', 'dataset', 'role'] },
-];
-const DERIVED_FROM_EVENTS = 'cc.event_parents';
 const STAGED_TABLE = 'cc.events';
 /** Ledger tables in the order their rows may refer to each other. */
 const LEDGER_ORDER = ['cc.prd_versions', 'cc.events', 'cc.memory_links'];
@@ -75,8 +70,8 @@ function orderedLedgerTables(registered: string[]): string[] {
 
 /**
  * Writes a bundle: a manifest (cos-db and schema version, every chain's size and head), the module
- * registry, every ledger row with its integrity columns, and the lineage edges — one JSON record
- * a line, read from one snapshot so manifest and rows agree.
+ * registry and every ledger row with its integrity columns — one JSON record a line, read from
+ * one snapshot so manifest and rows agree.
  */
 export async function exportBundle(
   db: Database,
@@ -117,17 +112,6 @@ export async function exportBundle(
       })) {
         await sink.write(`${JSON.stringify({ kind: 'ledger', table, row: plain(row) })}\n`);
         if (++n % 10_000 === 0) onProgress?.(n);
-      }
-    }
-    for (const edge of EDGE_TABLES) {
-      for await (const row of streamRows(snapshot, {
-        sql: `select * from ${edge.table}`,
-        bindings: [],
-        keyset: edge.keyset,
-      })) {
-        await sink.write(
-          `${JSON.stringify({ kind: 'edge', table: edge.table, row: plain(row) })}\n`,
-        );
       }
     }
     return manifest;
@@ -257,12 +241,8 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         staged = true;
         target = '_bundle_events';
       }
-      // Edges of events already here are already here too; a ledger row must never be skipped.
-      const skipExisting = EDGE_TABLES.some((e) => e.table === table)
-        ? ' on conflict do nothing'
-        : '';
       await trx.raw(
-        `insert into ${target} select * from json_populate_recordset(null::${table}, ?::text::json)${skipExisting}`,
+        `insert into ${target} select * from json_populate_recordset(null::${table}, ?::text::json)`,
         [JSON.stringify(rows)],
       );
     };
@@ -291,15 +271,12 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         }
         continue;
       }
-      if (record.kind !== 'ledger' && record.kind !== 'edge') continue;
-      if (record.kind === 'edge' && record.table === DERIVED_FROM_EVENTS) continue;
-      if (record.kind === 'ledger') {
-        const c = byChain.get(
-          key(record.table, String(record.row.chain)),
-        ) as ImportReport['chains'][number];
-        if (Number(record.row.seq) <= c.had) continue;
-        c.appended += 1;
-      }
+      if (record.kind !== 'ledger') continue;
+      const c = byChain.get(
+        key(record.table, String(record.row.chain)),
+      ) as ImportReport['chains'][number];
+      if (Number(record.row.seq) <= c.had) continue;
+      c.appended += 1;
       if (pending && (pending.table !== record.table || pending.rows.length >= 1000)) await flush();
       if (record.table !== STAGED_TABLE) await insertStaged();
       pending ??= { table: record.table, rows: [] };

@@ -3,15 +3,17 @@ import { usageError } from '../errors.js';
 import { quoteIdent } from '../schemas/moduleName.js';
 import { ledgerTables } from './verify.js';
 
-const APPEND_ONLY_EXTRAS = ['cc.event_inputs', 'cc.event_datasets'];
-/** Views agents may read: the events' parents as (event_id, parent_id) pairs. */
-const VIEWS = ['cc.event_parents'];
+/**
+ * What agents may read but never write: the lineage edges (derived by the database from the
+ * events' hashed rows) and the view of the events' parents as (event_id, parent_id) pairs.
+ */
+const DERIVED = ['cc.event_inputs', 'cc.event_datasets', 'cc.event_parents'];
 
 export type AgentRoleReport = { role: string; created: boolean; tables: string[] };
 
 /**
  * A role for agents that write to L4: USAGE on cc, SELECT and INSERT — nothing else — on every
- * ledger table and lineage edge table, and the lineage walk. Created NOLOGIN when missing; grant
+ * ledger table, SELECT on the lineage edges derived from them, and the lineage walk. Created NOLOGIN when missing; grant
  * it to a login role (GRANT cos_agent TO agent_x). The guard triggers hold for every role anyway;
  * this keeps agents from even trying.
  */
@@ -23,7 +25,7 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
       (await trx.raw<{ rows: unknown[] }>('select 1 from pg_roles where rolname = ?', [role])).rows
         .length > 0;
     if (!exists) await trx.raw(`create role ${quoteIdent(role)} nologin`);
-    const tables = [...(await ledgerTables(trx)), ...APPEND_ONLY_EXTRAS];
+    const tables = await ledgerTables(trx);
     await trx.raw(`grant usage on schema cc to ${quoteIdent(role)}`);
     for (const table of tables) {
       const [schema, name] = table.split('.') as [string, string];
@@ -32,7 +34,10 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
       );
     }
     await trx.raw(
-      `grant select on cc.modules, cc.ledger_tables, cc.store_identity, ${VIEWS.join(', ')} to ${quoteIdent(role)}`,
+      `grant select on cc.modules, cc.ledger_tables, cc.store_identity, ${DERIVED.join(', ')} to ${quoteIdent(role)}`,
+    );
+    await trx.raw(
+      `revoke insert, update, delete, truncate on ${DERIVED.join(', ')} from ${quoteIdent(role)}`,
     );
     await trx.raw(
       `grant execute on function cc.lineage_walk(text, text, integer) to ${quoteIdent(role)}`,

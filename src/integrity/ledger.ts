@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { trackedCommit } from '../interrupt.js';
 import { LOCK_CLASS } from '../migrations/advisoryLock.js';
 import { copyField, copyRows, encodeLines } from '../db/copyRows.js';
 import {
@@ -18,14 +19,20 @@ export type AppendedRow = { seq: string; hash: string; prevHash: string };
  * head must be read after the chain's lock is taken, and under REPEATABLE READ the snapshot
  * would predate the lock (a trial here forked chains that way).
  */
-export function withLedgerTransaction<T>(
+export async function withLedgerTransaction<T>(
   knex: Knex,
   fn: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
-  return knex.transaction(async (trx) => {
+  const trx = await knex.transaction();
+  try {
     await trx.raw('set transaction isolation level read committed');
-    return fn(trx);
-  });
+    const result = await fn(trx);
+    await trackedCommit(() => trx.commit());
+    return result;
+  } catch (error) {
+    if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -40,12 +47,48 @@ export async function lockChain(
   await lockChains(trx, t, [chain]);
 }
 
+/** The tables whose gate each transaction holds, and how. */
+const gates = new WeakMap<Knex.Transaction, Map<string, 'shared' | 'exclusive'>>();
+
+/**
+ * Every writer of a ledger table passes its gate before it takes any of its chains' locks: shared
+ * by writers that lock chains in name order (which cannot deadlock among themselves), exclusive
+ * by one that must lock them in whatever order its input names them (an --atomic import of a
+ * stream it cannot read twice), which so has the table to itself. No cycle of waits can form.
+ */
+async function passGate(
+  trx: Knex.Transaction,
+  t: QualifiedTable,
+  mode: 'shared' | 'exclusive',
+): Promise<void> {
+  const name = `${t.schema}.${t.table}`;
+  let held = gates.get(trx);
+  if (!held) gates.set(trx, (held = new Map()));
+  if (held.get(name) === 'exclusive' || held.get(name) === mode) return;
+  // Taken while holding the shared gate (and maybe chains), it could wait on a cycle.
+  if (held.has(name)) throw new Error(`the gate of ${name} is held shared; lockTable comes first`);
+  await trx.raw(
+    `select pg_advisory_xact_lock${mode === 'shared' ? '_shared' : ''}(?, hashtext(?))`,
+    [LOCK_CLASS + 2, name],
+  );
+  held.set(name, mode);
+}
+
+/**
+ * Makes the transaction the table's only writer until it ends, so it may lock the table's chains
+ * in any order. Others wait for it (or it for them) at the gate, never while holding a chain.
+ */
+export async function lockTable(trx: Knex.Transaction, t: QualifiedTable): Promise<void> {
+  await passGate(trx, t, 'exclusive');
+}
+
 /** Takes several chains' locks in one statement, in the order given (callers sort them). */
 async function lockChains(
   trx: Knex.Transaction,
   t: QualifiedTable,
   chains: string[],
 ): Promise<void> {
+  await passGate(trx, t, 'shared');
   await trx.raw(
     'select count(pg_advisory_xact_lock(?, hashtext(? || c))) from unnest(?::text[]) as u (c)',
     [LOCK_CLASS + 1, `${t.schema}.${t.table}:`, chains],

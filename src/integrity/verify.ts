@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isoTimeSql } from '../db/isoTimeSql.js';
+import { verifyDerivedEdges, type DerivedReport } from './derivedEdges.js';
 import {
   canonicalRow,
   contentColumns,
@@ -40,6 +41,8 @@ export type VerifyReport = {
   rows: number;
   tables: TableReport[];
   chains: ChainReport[];
+  /** The lineage edge tables checked against the rows they are derived from (whole store only). */
+  derived: DerivedReport[];
 };
 
 const PAGE = 2000;
@@ -183,6 +186,7 @@ export async function verifyLedger(
     rows: 0,
     tables: [],
     chains: [],
+    derived: [],
   };
   for (const name of await ledgerTables(knex)) {
     const t = splitTable(name);
@@ -308,6 +312,10 @@ export async function verifyLedger(
     report.tables.push({ table: name, rows: rowsInTable, guards: guards ?? 'ok' });
     report.chains.push(...chains);
     if (guards || chains.some((c) => c.status === 'broken')) report.ok = false;
+  }
+  if (options.chain === undefined) {
+    report.derived = await verifyDerivedEdges(knex);
+    if (report.derived.some((d) => d.status === 'broken')) report.ok = false;
   }
   return report;
 }

@@ -88,6 +88,12 @@ export const handler: Handler = async (context) => {
     }
     for (const t of result.tables)
       if (t.guards !== 'ok') lines.push(s.red(`${t.table}: ${t.guards}`));
+    for (const d of result.derived) {
+      if (d.status === 'intact') continue;
+      lines.push(s.red(`${d.table}: ${d.problemCount} edge(s) disagree with the events' rows`));
+      for (const p of d.problems)
+        lines.push(`  ${p.kind}${p.event_id ? ` ${p.event_id}` : ''}: ${p.edge}`);
+    }
     if (result.checkpoint) {
       for (const c of result.checkpoint.chains) {
         lines.push(
@@ -106,6 +112,9 @@ export const handler: Handler = async (context) => {
   if (!result.ok) {
     const bad = [
       ...result.chains.filter((c) => c.status === 'broken').map((c) => `${c.table}/${c.chain}`),
+      ...result.derived
+        .filter((d) => d.status === 'broken')
+        .map((d) => `${d.table} (derived edges)`),
       ...(result.checkpoint?.chains
         .filter((c) => c.status !== 'extends')
         .map((c) => `${c.table}/${c.chain} (checkpoint)`) ?? []),

@@ -1,0 +1,109 @@
+import type { Knex } from 'knex';
+
+/** An edge table that says other than the rows it is derived from, or whose triggers are off. */
+export type DerivedReport = {
+  table: string;
+  status: 'intact' | 'broken';
+  /** Edges that disagree with the rows, up to DERIVED_LISTED; all are counted. */
+  problems: Array<{
+    kind: 'edge-not-in-row' | 'edge-missing' | 'trigger';
+    event_id: string | null;
+    edge: string;
+  }>;
+  problemCount: number;
+};
+
+const DERIVED_LISTED = 100;
+
+/**
+ * Each derived edge table beside its derivation (migration 20261201000900), in both directions:
+ * an edge no hashed row names (written with the triggers off), and a row's edge that is not
+ * there. One definition of the derivation serves the trigger that writes the edges and this.
+ */
+const CHECKS = [
+  {
+    table: 'cc.event_inputs',
+    sql: `select 'edge-not-in-row' as kind, i.event_id, 'prd:' || i.prd_id || '@' || i.version as edge
+            from cc.event_inputs i
+           where not exists (select 1 from cc.events e cross join lateral cc.event_input_refs(e.inputs) r
+                              where e.event_id = i.event_id and r.prd_id = i.prd_id and r.version = i.version)
+          union all
+          select 'edge-missing', e.event_id, 'prd:' || r.prd_id || '@' || r.version
+            from cc.events e cross join lateral cc.event_input_refs(e.inputs) r
+           where e.inputs <> '[]'::jsonb
+             and not exists (select 1 from cc.event_inputs i
+                              where i.event_id = e.event_id and i.prd_id = r.prd_id and i.version = r.version)`,
+  },
+  {
+    table: 'cc.event_datasets',
+    sql: `select 'edge-not-in-row' as kind, x.event_id, x.role || ' ' || x.dataset as edge
+            from cc.event_datasets x
+           where not exists (select 1 from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
+                              where e.event_id = x.event_id and d.dataset = x.dataset and d.role = x.role)
+          union all
+          select 'edge-missing', e.event_id, d.role || ' ' || d.dataset
+            from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
+           where e.module = 'openlineage'
+             and not exists (select 1 from cc.event_datasets x
+                              where x.event_id = e.event_id and x.dataset = d.dataset and x.role = d.role)`,
+  },
+];
+
+const TRIGGERS = [
+  { table: 'cc.events', name: 'cos_derive_edges' },
+  { table: 'cc.event_inputs', name: 'cos_edges_are_derived' },
+  { table: 'cc.event_datasets', name: 'cos_edges_are_derived' },
+];
+
+/** The derived edge tables checked against the events' rows; none before the migration. */
+export async function verifyDerivedEdges(knex: Knex): Promise<DerivedReport[]> {
+  const migrated = (
+    await knex.raw<{ rows: Array<{ ok: boolean }> }>(
+      "select to_regproc('cc.event_input_refs') is not null as ok",
+    )
+  ).rows[0]?.ok;
+  if (!migrated) return [];
+  const triggers = (
+    await knex.raw<{ rows: Array<{ rel: string; tgname: string; tgenabled: string }> }>(
+      `select tgrelid::regclass::text as rel, tgname, tgenabled from pg_trigger
+        where tgrelid in ('cc.events'::regclass, 'cc.event_inputs'::regclass, 'cc.event_datasets'::regclass)
+          and not tgisinternal`,
+    )
+  ).rows;
+  const reports: DerivedReport[] = [];
+  for (const check of CHECKS) {
+    const rows = (
+      await knex.raw<{
+        rows: Array<{
+          kind: 'edge-not-in-row' | 'edge-missing';
+          event_id: string;
+          edge: string;
+          n: string;
+        }>;
+      }>(`select *, count(*) over () as n from (${check.sql}) x limit ${DERIVED_LISTED}`)
+    ).rows;
+    const problems: DerivedReport['problems'] = rows.map(({ kind, event_id, edge }) => ({
+      kind,
+      event_id,
+      edge,
+    }));
+    let problemCount = Number(rows[0]?.n ?? 0);
+    for (const t of TRIGGERS.filter((x) => x.table === check.table || x.table === 'cc.events')) {
+      const found = triggers.find((r) => r.rel === t.table && r.tgname === t.name);
+      if (found?.tgenabled === 'A') continue;
+      problems.unshift({
+        kind: 'trigger',
+        event_id: null,
+        edge: `trigger ${t.name} on ${t.table} is ${found ? (found.tgenabled === 'D' ? 'disabled' : 'not ENABLE ALWAYS') : 'missing'}`,
+      });
+      problemCount += 1;
+    }
+    reports.push({
+      table: check.table,
+      status: problemCount ? 'broken' : 'intact',
+      problems,
+      problemCount,
+    });
+  }
+  return reports;
+}
