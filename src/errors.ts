@@ -8,6 +8,9 @@ export const ExitCode = {
   connection: 5,
   drift: 6,
   lockTimeout: 7,
+  serverRefused: 8,
+  permission: 9,
+  output: 10,
   interrupted: 130,
 } as const;
 
@@ -19,9 +22,13 @@ export const EXIT_CODE_HELP = `Exit codes:
   2    usage or invalid input
   3    not found
   4    integrity failure or conflict
-  5    cannot reach or log in to the database
+  5    cannot reach, log in to or stay connected to the database
   6    pending migrations or drift (with --check)
   7    lock timeout
+  8    the server cancelled or could not finish the work (statement timeout,
+       cancel, deadlock, disk full, out of memory); re-running is safe
+  9    permission denied (the role lacks a privilege, or the server is read-only)
+  10   cannot write the output (standard output or --out: disk full, I/O error)
   130  interrupted`;
 
 /**

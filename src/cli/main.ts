@@ -101,6 +101,17 @@ function report(out: Output, error: unknown): number {
   out.error(
     out.verbose ? (err?.stack ?? '') : '  rerun with --verbose for the stack trace, and report it',
   );
+  if (out.json)
+    out.result(
+      {
+        error: {
+          exitCode: ExitCode.internal,
+          message: `internal error: ${err?.message ?? String(error)}`,
+          hint: 'rerun with --verbose for the stack trace, and report it',
+        },
+      },
+      () => '',
+    );
   return ExitCode.internal;
 }
 
@@ -150,10 +161,15 @@ export async function main(
       .then((outcome) => process.stderr.write(`cos-db: ${interruptMessage(outcome)}\n`))
       .finally(() => process.exit(ExitCode.interrupted));
   };
-  // A reader that stopped early (`| head`) closes the pipe: stop quietly, as Unix tools do.
+  // A reader that stopped early (`| head`) closes the pipe: stop quietly, as Unix tools do. Any
+  // other failed write (a full disk, /dev/full, an I/O error) loses output: say so, exit 10.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE')
-      void runInterruptCleanups().finally(() => process.exit(ExitCode.ok));
+    const code = error.code === 'EPIPE' ? ExitCode.ok : ExitCode.output;
+    if (code !== ExitCode.ok)
+      process.stderr.write(
+        `cos-db: cannot write to standard output: ${error.message}\n  hint: the output is incomplete; free space or choose another destination (--out FILE)\n`,
+      );
+    void runInterruptCleanups().finally(() => process.exit(code));
   };
   process.stdout.on('error', onStdoutError);
   process.on('SIGINT', onSigint);

@@ -12,9 +12,31 @@ export type OutputOptions = {
   verbose: boolean;
 };
 
-export type Progress = { update(text: string): void; stop(): void };
+/** A spinner line on a terminal; `shown` is false (and update does nothing) anywhere else. */
+export type Progress = { update(text: string): void; stop(): void; shown: boolean };
 
 type Stream = { write(chunk: string): boolean; isTTY?: boolean };
+
+// Control characters but the newline, DEL and C1; colour sequences (SGR, as chalk writes them) kept.
+// eslint-disable-next-line no-control-regex -- control characters are exactly what is matched
+const CONTROL = /\x1b\[[0-9;]*m|[\x00-\x09\x0b-\x1f\x7f-\x9f]/g;
+
+/**
+ * Text for a terminal: control characters that came with the data (an event id or type holding
+ * ESC, CR or a bell) shown escaped (\x1b, \r), so they cannot move the cursor or rewrite what is
+ * shown. JSON output is never touched.
+ */
+export function visible(text: string): string {
+  return text.replace(CONTROL, (c) =>
+    c.length > 1
+      ? c
+      : c === '\t'
+        ? '\\t'
+        : c === '\r'
+          ? '\\r'
+          : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}
 
 /**
  * The one place where human and machine output part ways. With --json, stdout carries exactly
@@ -49,7 +71,7 @@ export class Output {
       this.document(data);
       return;
     }
-    const text = human();
+    const text = visible(human());
     if (text !== '') this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
@@ -68,15 +90,15 @@ export class Output {
   }
 
   info(message: string): void {
-    if (!this.quiet) this.stderr.write(`${message}\n`);
+    if (!this.quiet) this.stderr.write(`${visible(message)}\n`);
   }
 
   warn(message: string): void {
-    this.stderr.write(`warning: ${message}\n`);
+    this.stderr.write(`warning: ${visible(message)}\n`);
   }
 
   error(message: string): void {
-    this.stderr.write(`${message}\n`);
+    this.stderr.write(`${visible(message)}\n`);
   }
 
   /**
@@ -113,7 +135,8 @@ export class Output {
   async progress(text: string): Promise<Progress> {
     // A terminal that reports no width (some pseudo-terminals) would make ora redraw forever.
     const width = (process.stderr as { columns?: number }).columns ?? 0;
-    if (!this.stderrIsTTY || this.quiet || width <= 0) return { update() {}, stop() {} };
+    if (!this.stderrIsTTY || this.quiet || width <= 0)
+      return { update() {}, stop() {}, shown: false };
     const { default: ora } = await import('ora');
     const spinner = ora({ text, stream: process.stderr }).start();
     return {
@@ -121,6 +144,7 @@ export class Output {
         spinner.text = next;
       },
       stop: () => spinner.stop(),
+      shown: true,
     };
   }
 }

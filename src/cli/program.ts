@@ -146,6 +146,10 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .option('--format <format>', 'json (cos-db events) or openlineage (RunEvents)', 'json')
     .option('--atomic', 'the whole input in one transaction (else each batch is all or nothing)')
     .option('--batch-size <n>', 'events per transaction (default 2000)')
+    .option(
+      '--retries <n>',
+      'times a batch is written again after a lost connection or a deadlock (default 2)',
+    )
     .action(run('archive event'));
 
   const query = program.command('query').description('query the archive');

@@ -5,6 +5,7 @@ import {
   type Database,
   type DatabaseOptions,
 } from '../db/withDatabase.js';
+import { databaseError } from '../db/databaseError.js';
 import { CosError, ExitCode } from '../errors.js';
 import type { Context } from './context.js';
 
@@ -24,7 +25,10 @@ function databaseOptions(context: Context, options: Partial<DatabaseOptions>): D
   };
 }
 
-/** Runs fn; a missing table, schema or cc.* function becomes "this store is not migrated". */
+/**
+ * Runs fn; a missing table, schema or cc.* function becomes "this store is not migrated", and
+ * any other database fault its own line, hint and exit code (databaseError).
+ */
 async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
@@ -41,7 +45,7 @@ async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
         cause: error,
       });
     }
-    throw error;
+    throw databaseError(error) ?? error;
   }
 }
 

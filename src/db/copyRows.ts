@@ -25,7 +25,7 @@ export function arrayLiteral(items: unknown[]): string {
   return `{${parts.join(',')}}`;
 }
 
-type CopyConnection = {
+type CopyConnection = NodeJS.EventEmitter & {
   query: (stream: unknown) => NodeJS.WritableStream & NodeJS.EventEmitter;
 };
 
@@ -86,12 +86,18 @@ export async function copyRows(
   const { default: copyStreams } = await import('pg-copy-streams');
   const copyFrom = copyStreams.from;
   const connection = (await knex.client.acquireConnection()) as CopyConnection;
+  // A connection that ends under the COPY does not always fail the stream: listen to it too.
+  let lost: ((error?: Error) => void) | undefined;
   try {
     const stream = connection.query(copyFrom(`${sql} stdin`));
     const done = new Promise<void>((resolve, reject) => {
       stream.on('finish', resolve);
       stream.on('error', reject);
+      lost = (error?: Error) => reject(error ?? new Error('Connection terminated unexpectedly'));
+      connection.once('end', lost);
+      connection.once('error', lost);
     });
+    done.catch(() => undefined);
     try {
       // Lines in an array (encoded ahead, say) are all in memory already: they are handed to
       // the socket at once, so the server never waits for this process to come back to a
@@ -110,6 +116,10 @@ export async function copyRows(
     }
     await done;
   } finally {
+    if (lost) {
+      connection.off('end', lost);
+      connection.off('error', lost);
+    }
     await knex.client.releaseConnection(connection);
   }
 }

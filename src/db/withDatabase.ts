@@ -66,13 +66,24 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     await db.destroy();
     throw connectionFailure(target, error);
   }
+  const cut = () => {
+    for (const client of clients) client.connection?.stream?.destroy();
+  };
   return {
     knex: db,
-    close: () => db.destroy(),
+    // A connection lost mid-transaction can stay checked out of the pool for ever (knex waits
+    // for a rollback that never settles), and destroy would wait for it: after a moment, cut.
+    close: async () => {
+      const closed = await Promise.race([
+        db.destroy().then(() => true),
+        new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
+      ]);
+      if (!closed) cut();
+    },
     // The server rolls back whatever transaction a cut connection had open; destroy alone would
     // wait for the statement (and the transaction) under way to finish.
     abort: async () => {
-      for (const client of clients) client.connection?.stream?.destroy();
+      cut();
       await db.destroy();
     },
   };

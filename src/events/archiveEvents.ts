@@ -2,11 +2,14 @@ import type { Knex } from 'knex';
 import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
 import { setImmediate } from 'node:timers/promises';
 import { throwIfInterrupted, trackedCommit } from '../interrupt.js';
+import { databaseError, isRetryable } from '../db/databaseError.js';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   appendToChains,
   hashRows,
+  beginTransaction,
   lockTable,
+  rollbackQuietly,
   sameHead,
   withLedgerTransaction,
   type ChainHead,
@@ -36,6 +39,9 @@ export type ArchiveEventsOptions = {
   atomic?: boolean;
   label: string;
   onProgress?: (done: number) => void;
+  /** Times a batch is written again after a lost connection or a deadlock (default 2). */
+  retries?: number;
+  onRetry?: (retry: { attempt: number; of: number; delayMs: number; error: unknown }) => void;
 };
 
 export type ArchiveEventsResult = {
@@ -63,7 +69,20 @@ type Batch = {
   own: boolean;
   events: number;
   heads: Map<string, ChainHead>;
+  /** The chunks written in it, to write again if it fails before its commit is known. */
+  chunks: PreparedChunk[];
+  /** What its chunks added to the result, taken back if it fails. */
+  counted: { fresh: number; already: number; ids: number };
 };
+
+const newBatch = (trx: Knex.Transaction, own: boolean): Batch => ({
+  trx,
+  own,
+  events: 0,
+  heads: new Map(),
+  chunks: [],
+  counted: { fresh: 0, already: 0, ids: 0 },
+});
 
 function where(label: string, e: Pick<NormalizedEvent, 'line'>): string {
   return `${label}:${e.line}`;
@@ -409,6 +428,7 @@ export async function archiveEvents(
   options: ArchiveEventsOptions,
 ): Promise<ArchiveEventsResult> {
   const batchSize = options.batchSize ?? 2000;
+  const retries = options.atomic || knex.isTransaction ? 0 : (options.retries ?? 2);
   const chunkSize = Math.min(batchSize, CHUNK);
   const result: ArchiveEventsResult = { new: 0, alreadyArchived: 0, ids: [], batches: 0 };
   const recordedAt = new Date().toISOString();
@@ -426,18 +446,19 @@ export async function archiveEvents(
   // is as durable as one that flushed every batch, without a disk flush a batch. (A run that is
   // cut short may lose its last batches in a server crash; archiving again fills them in.)
   let unflushed = false;
+  // What the committed batches hold, to say how far a failed run got and to go back to on a retry.
+  const committed = { events: 0, line: 0, heads: new Map<string, ChainHead>() };
   const begin = async (): Promise<Batch> => {
-    if (outer) return { trx: outer, own: false, events: 0, heads: new Map() };
-    const trx = await knex.transaction();
+    if (outer) return newBatch(outer, false);
+    const trx = await beginTransaction(knex);
     // One round trip for both (no bindings: the simple protocol takes several statements).
     await trx.raw(
       'set transaction isolation level read committed; set local synchronous_commit = off',
     );
-    return { trx, own: true, events: 0, heads: new Map() };
+    return newBatch(trx, true);
   };
   const commit = async (last = false) => {
     const batch = open;
-    open = undefined;
     if (batch?.own) {
       if (last) await batch.trx.raw('set local synchronous_commit = on');
       await trackedCommit(() => batch.trx.commit());
@@ -448,9 +469,16 @@ export async function archiveEvents(
         await trx.raw('select txid_current()');
       });
     }
-    if (batch && batch.events > 0) result.batches += 1;
+    // Forgotten only once committed: a batch whose commit failed is retried whole.
+    open = undefined;
+    if (batch && batch.events > 0) {
+      result.batches += 1;
+      committed.events += batch.events;
+      committed.line = batch.chunks.at(-1)?.events.at(-1)?.line ?? committed.line;
+      committed.heads = new Map(written);
+    }
   };
-  const write = async (prepared: PreparedChunk) => {
+  const writeOne = async (prepared: PreparedChunk) => {
     const chains = chainsOf(prepared.events);
     // Chains are locked in name order within a transaction, so concurrent importers cannot
     // deadlock: a chunk that needs a chain sorting before one already held starts a new batch.
@@ -460,6 +488,8 @@ export async function archiveEvents(
     }
     open ??= await begin();
     const batch = open;
+    // Kept for a retry only where there can be one: an --atomic input is not held in memory.
+    if (batch.own) batch.chunks.push(prepared);
     const { fresh, already } = await archiveChunk(batch.trx, prepared, {
       label: options.label,
       recordedAt,
@@ -474,12 +504,54 @@ export async function archiveEvents(
     if (batch.own && batch.events >= batchSize) await commit();
     result.new += fresh.length;
     result.alreadyArchived += already;
+    batch.counted.fresh += fresh.length;
+    batch.counted.already += already;
     if (result.ids) {
       result.ids.push(...fresh.map((e) => e.event_id));
+      batch.counted.ids += fresh.length;
       if (result.ids.length > ID_LIMIT) result.ids = null;
     }
     done += prepared.events.length;
     options.onProgress?.(done);
+  };
+  /** A batch that failed is forgotten: its counts taken back, the chains' heads as committed. */
+  const discard = async (batch: Batch) => {
+    open = undefined;
+    await rollbackQuietly(batch.trx);
+    result.new -= batch.counted.fresh;
+    result.alreadyArchived -= batch.counted.already;
+    if (result.ids) result.ids.length -= batch.counted.ids;
+    done -= batch.counted.fresh + batch.counted.already;
+    written.clear();
+    for (const [chain, head] of committed.heads) written.set(chain, head);
+  };
+  /**
+   * Writes a chunk; if the connection is lost (or the server breaks a deadlock) it reconnects
+   * and writes the failed batch again from its first chunk, up to `retries` times with backoff.
+   * That is safe whether or not the failed commit went through: an event archived already is
+   * skipped. Not with --atomic or inside a caller's transaction: there the whole is one unit.
+   */
+  const write = async (prepared: PreparedChunk) => {
+    let pending = [prepared];
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        for (const chunk of pending) await writeOne(chunk);
+        return;
+      } catch (error) {
+        const failed = open;
+        if (failed && !failed.own) throw error;
+        if (failed) {
+          pending = [...failed.chunks, ...pending.filter((c) => !failed.chunks.includes(c))];
+          await discard(failed);
+        }
+        if (attempt > retries || !isRetryable(error)) throw error;
+        for (const chunk of pending) chunk.hashed = undefined;
+        const delayMs = Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
+        options.onRetry?.({ attempt, of: retries, delayMs, error });
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        throwIfInterrupted();
+      }
+    }
   };
 
   const run = async () => {
@@ -546,19 +618,38 @@ export async function archiveEvents(
         // Chunks lock their chains as the input names them, in no set order: the events table
         // is this transaction's alone until it ends, so a concurrent import cannot deadlock it.
         await lockTable(trx, EVENTS_TABLE);
-        open = { trx, own: false, events: 0, heads: new Map() };
+        open = newBatch(trx, false);
         await run();
       });
     } else await run();
   } catch (error) {
     // The batch being written is rolled back: each batch is written whole or not at all.
-    if (open?.own) await open.trx.rollback().catch(() => undefined);
-    throw error;
+    if (open?.own) await rollbackQuietly(open.trx);
+    throw howFar(databaseError(error), error, committed, options);
   }
   if (result.new === 0 && result.alreadyArchived === 0) {
     throw usageError(`${options.label}: no events in the input`);
   }
   return result;
+}
+
+/** A database fault, told with how far the run got: what was committed stays. */
+function howFar(
+  known: CosError | undefined,
+  error: unknown,
+  committed: { events: number; line: number },
+  options: ArchiveEventsOptions,
+): unknown {
+  if (!known) return error;
+  const got =
+    committed.events === 0 || options.atomic
+      ? 'nothing was archived'
+      : `${committed.events.toLocaleString('en-US')} events up to ${options.label}:${committed.line} were archived in committed batches, and stay`;
+  return new CosError(known.exitCode, `${known.message}; ${got}`, {
+    hint: known.hint ?? '',
+    cause: error,
+    details: { ...known.details, archived: options.atomic ? 0 : committed.events },
+  });
 }
 
 /** The chains (modules) a chunk's events go to. */

@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable } from 'node:stream';
+import { TextDecoder } from 'node:util';
 import { CosError, usageError } from '../errors.js';
 
 /** A record and where it was: its line, and for an array its position in it. */
@@ -43,9 +43,12 @@ export async function* readJsonRecordBatches(
   path: string,
   stdin: Readable = process.stdin,
   label = path === '-' ? 'stdin' : path,
+  /** Updated with the bytes read so far, for progress against the input's size. */
+  read: { bytes: number } = { bytes: 0 },
 ): AsyncGenerator<JsonRecord[]> {
   const input = open(path, stdin, label);
-  const decoder = new StringDecoder('utf8');
+  // Strict: text that is not UTF-8 is refused, not silently replaced with U+FFFD.
+  const decoder = new TextDecoder('utf-8', { fatal: true });
   let lineNo = 0;
   let yielded = 0;
   let whole: string[] | undefined;
@@ -97,7 +100,11 @@ export async function* readJsonRecordBatches(
   let rest = '';
   try {
     for await (const chunk of input) {
-      const piece = typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+      read.bytes += (chunk as Buffer | string).length;
+      const piece =
+        typeof chunk === 'string'
+          ? chunk
+          : decodeOrRefuse(decoder, chunk as Buffer, label, lineNo + 1 + count(rest, '\n'));
       if (!piece.includes('\n')) {
         rest += piece;
         continue;
@@ -121,7 +128,7 @@ export async function* readJsonRecordBatches(
       throw usageError(`${label}: cannot be read (${code})`);
     throw error;
   }
-  rest += decoder.end();
+  rest += decodeOrRefuse(decoder, undefined, label, lineNo + 1 + count(rest, '\n'));
   if (rest !== '') line(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
   if (out.length) yield out;
   if (whole) {
@@ -130,6 +137,63 @@ export async function* readJsonRecordBatches(
       yield doc.map((value: unknown, index) => ({ line: wholeStart, index, value }));
     else yield [{ line: wholeStart, value: doc }];
   }
+}
+
+const count = (text: string, c: string) => text.split(c).length - 1;
+
+/**
+ * The chunk decoded (streaming: a character split across chunks waits for the next), or a usage
+ * error naming the line that is not UTF-8: `firstLine` is the line the chunk starts in.
+ */
+function decodeOrRefuse(
+  decoder: TextDecoder,
+  chunk: Buffer | undefined,
+  label: string,
+  firstLine: number,
+): string {
+  try {
+    return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
+  } catch {
+    const bad = chunk ? firstInvalidByte(chunk) : -1;
+    const line =
+      chunk && bad >= 0
+        ? firstLine + count(chunk.subarray(0, bad).toString('latin1'), '\n')
+        : firstLine;
+    throw usageError(`${label}:${line}: not UTF-8 text`, {
+      hint: 'event files are UTF-8 (JSON requires it); convert it first (iconv)',
+      details: { line },
+    });
+  }
+}
+
+/** Where the first byte that cannot be UTF-8 is (a sequence cut at the chunk's end is not one). */
+function firstInvalidByte(bytes: Buffer): number {
+  let i = 0;
+  // A chunk may begin inside a character begun in the one before.
+  while (i < bytes.length && i < 3 && ((bytes[i] as number) & 0xc0) === 0x80) i += 1;
+  while (i < bytes.length) {
+    const b = bytes[i] as number;
+    const need =
+      b < 0x80
+        ? 0
+        : b >= 0xc2 && b <= 0xdf
+          ? 1
+          : b >= 0xe0 && b <= 0xef
+            ? 2
+            : b >= 0xf0 && b <= 0xf4
+              ? 3
+              : -1;
+    if (need < 0) return i;
+    for (let k = 1; k <= need; k += 1) {
+      if (i + k >= bytes.length) return -1;
+      const c = bytes[i + k] as number;
+      const lo = k === 1 && b === 0xe0 ? 0xa0 : k === 1 && b === 0xf0 ? 0x90 : 0x80;
+      const hi = k === 1 && b === 0xed ? 0x9f : k === 1 && b === 0xf4 ? 0x8f : 0xbf;
+      if (c < lo || c > hi) return i;
+    }
+    i += need + 1;
+  }
+  return -1;
 }
 
 /** readJsonRecordBatches, one record at a time. */

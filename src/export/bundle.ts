@@ -77,6 +77,7 @@ export async function exportBundle(
   db: Database,
   sink: Sink,
   onProgress?: (n: number) => void,
+  onTotal?: (rows: number) => void,
 ): Promise<Manifest> {
   return db.knex.transaction(async (trx) => {
     await trx.raw('set transaction isolation level repeatable read, read only');
@@ -100,6 +101,7 @@ export async function exportBundle(
       modules: modules.length,
     };
     await sink.write(`${JSON.stringify(manifest)}\n`);
+    onTotal?.(manifest.chains.reduce((a, c) => a + c.size, 0));
     for (const row of modules)
       await sink.write(`${JSON.stringify({ kind: 'module', row: plain(row) })}\n`);
     let n = 0;

@@ -156,12 +156,21 @@ export async function exportRecords(
   filters: ExportFilters,
   sink: Sink,
   onProgress?: (n: number) => void,
+  /** Given, the rows are counted first and the count passed to it (for progress). */
+  onTotal?: (total: number) => void,
 ): Promise<number> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format))
     throw usageError(`unknown --format "${format}"; valid: ${EXPORT_FORMATS.join(', ')}`);
   if (format === 'openlineage' && kind !== 'events')
     throw usageError(`--format openlineage is for events; for ${kind} use json, ndjson or csv`);
   const { query, columns } = await queryFor(db, kind, filters);
+  if (onTotal) {
+    const counted = await db.knex.raw<{ rows: Array<{ n: string }> }>(
+      `select count(*) as n from (${query.sql}) q`,
+      query.bindings as Knex.RawBinding[],
+    );
+    onTotal(Number(counted.rows[0]?.n ?? 0));
+  }
   if (format === 'ndjson' && db.engine === 'postgres')
     return copyNdjson(db, query, sink, onProgress);
   let n = 0;

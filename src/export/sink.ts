@@ -1,5 +1,7 @@
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { CosError, ExitCode } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
+import { prepareOutputFile } from '../outputFile.js';
 
 export type Sink = { write(text: string): Promise<void>; finish(): Promise<void>; abort(): void };
 
@@ -40,6 +42,7 @@ export function openSink(out: string | undefined): Sink {
     const stdout = writer(process.stdout);
     return { write: stdout.write, finish: stdout.flush, abort: () => undefined };
   }
+  prepareOutputFile(out, { label: '--out' });
   const partial = `${out}.partial-${process.pid}`;
   const stream: WriteStream = createWriteStream(partial, { flags: 'wx' });
   let done = false;
@@ -51,14 +54,26 @@ export function openSink(out: string | undefined): Sink {
   };
   const unregister = onInterrupt(abort);
   const file = writer(stream);
+  // A failed write (a full disk, say) is the user's to act on, not a bug.
+  const told = (error: unknown) => {
+    if (error instanceof CosError) return error;
+    return new CosError(ExitCode.output, `cannot write ${out}: ${(error as Error).message}`, {
+      hint: 'free space or choose another path; nothing was left under that name',
+      cause: error,
+    });
+  };
   return {
-    write: file.write,
+    write: (text) => file.write(text).catch((error: unknown) => Promise.reject(told(error))),
     finish: async () => {
-      await file.flush();
-      await new Promise<void>((resolve, reject) =>
-        stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
-      );
-      renameSync(partial, out);
+      try {
+        await file.flush();
+        await new Promise<void>((resolve, reject) =>
+          stream.end((error?: Error | null) => (error ? reject(error) : resolve())),
+        );
+        renameSync(partial, out);
+      } catch (error) {
+        throw told(error);
+      }
       done = true;
       unregister();
     },

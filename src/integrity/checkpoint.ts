@@ -7,6 +7,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { prepareOutputFile } from '../outputFile.js';
 import type { Knex } from 'knex';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { canonicalJson } from './canonicalJson.js';
@@ -65,6 +66,8 @@ export function loadPublicKey(path: string): KeyObject {
 
 export function keygen(path: string, force = false): { privateKey: string; publicKey: string } {
   const publicPath = `${path}.pub`;
+  prepareOutputFile(path, { label: 'keygen --out', createFolder: true });
+  prepareOutputFile(publicPath, { label: 'keygen --out' });
   if (!force && (existsSync(path) || existsSync(publicPath))) {
     throw usageError(`${path} already exists; not overwriting a signing key`, {
       hint: 'choose another path, or --force',
@@ -105,6 +108,7 @@ export async function makeCheckpoint(
 }
 
 export function writeCheckpointFile(path: string, checkpoint: Checkpoint): void {
+  prepareOutputFile(path, { label: '--write-checkpoint' });
   const partial = `${path}.partial-${process.pid}`;
   writeFileSync(partial, `${JSON.stringify(checkpoint, null, 2)}\n`);
   // Rename: a crash never leaves half a checkpoint under the real name.

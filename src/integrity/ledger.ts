@@ -23,16 +23,46 @@ export async function withLedgerTransaction<T>(
   knex: Knex,
   fn: (trx: Knex.Transaction) => Promise<T>,
 ): Promise<T> {
-  const trx = await knex.transaction();
+  const trx = await beginTransaction(knex);
   try {
     await trx.raw('set transaction isolation level read committed');
     const result = await fn(trx);
     await trackedCommit(() => trx.commit());
     return result;
   } catch (error) {
-    if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    await rollbackQuietly(trx);
     throw error;
   }
+}
+
+/**
+ * A transaction of one's own to commit or roll back. Knex hands one back even when its BEGIN
+ * failed (a connection that died in the pool), and every statement on it then fails with "query
+ * already complete": the BEGIN's own error (a lost connection) is what to report.
+ */
+export async function beginTransaction(knex: Knex): Promise<Knex.Transaction> {
+  const trx = await knex.transaction();
+  // Let a failed BEGIN settle the transaction first.
+  await new Promise((resolve) => setImmediate(resolve));
+  if (trx.isCompleted())
+    throw await trx.executionPromise.then(
+      () => new Error('Connection terminated: the transaction could not begin'),
+      (error: unknown) => error,
+    );
+  return trx;
+}
+
+/**
+ * Rolls a transaction back, ignoring failure, and waiting for a rollback on a connection that
+ * died no more than a moment: a lost connection's server has rolled it back already, and knex
+ * may never settle a rollback sent on it.
+ */
+export async function rollbackQuietly(trx: Knex.Transaction): Promise<void> {
+  if (trx.isCompleted()) return;
+  await Promise.race([
+    trx.rollback().catch(() => undefined),
+    new Promise((resolve) => setTimeout(resolve, 2000).unref()),
+  ]);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
 import { uuidv7 } from '../events/uuidv7.js';
 import { PRD_REF } from '../prd/prdRef.js';
-import { appendToChain, withLedgerTransaction } from '../integrity/ledger.js';
+import { appendToChain, lockChain, withLedgerTransaction } from '../integrity/ledger.js';
 
 export const LINKS_TABLE = { schema: 'cc', table: 'memory_links' } as const;
 export const LINKS_CHAIN = 'links';
@@ -60,11 +60,14 @@ async function refKind(knex: Knex, ref: string): Promise<'event' | 'prd'> {
   return 'event';
 }
 
-/** Links an event or a PRD version to an L3 entry (a URI or a key). Links are ledger rows. */
+/**
+ * Links an event or a PRD version to an L3 entry (a URI or a key). Links are ledger rows; the
+ * same link again (record, L3 entry and relation) is not stored twice, as an event is not.
+ */
 export async function addLink(
   knex: Knex,
   input: { ref: string; l3Ref: string; relation?: string | undefined; actor: string },
-): Promise<MemoryLink> {
+): Promise<MemoryLink & { alreadyLinked: boolean }> {
   const l3Ref = input.l3Ref.trim();
   if (l3Ref === '' || l3Ref.length > 2000)
     throw usageError('the L3 reference must be 1 to 2000 characters (a URI or a key)');
@@ -75,6 +78,15 @@ export async function addLink(
     );
   return withLedgerTransaction(knex, async (trx) => {
     const kind = await refKind(trx, input.ref);
+    // Under the chain's lock, so two runs adding the same link store it once.
+    await lockChain(trx, LINKS_TABLE, LINKS_CHAIN);
+    const existing = (
+      await trx.raw<{ rows: Row[] }>(
+        'select * from cc.memory_links where ref = ? and l3_ref = ? and relation = ? order by seq limit 1',
+        [input.ref, l3Ref, relation],
+      )
+    ).rows[0];
+    if (existing) return { ...toLink(existing), alreadyLinked: true };
     const row = {
       link_id: uuidv7(),
       ref: input.ref,
@@ -85,7 +97,7 @@ export async function addLink(
       created_at: new Date().toISOString(),
     };
     await appendToChain(trx, LINKS_TABLE, LINKS_CHAIN, [row]);
-    return toLink({ ...row, created_at: new Date(row.created_at) });
+    return { ...toLink({ ...row, created_at: new Date(row.created_at) }), alreadyLinked: false };
   });
 }
 

@@ -1,8 +1,11 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { meter } from '../meter.js';
 import { archiveEvents } from '../../events/archiveEvents.js';
 import { eventDetail, queryEvents } from '../../events/queryEvents.js';
 import { readJsonRecordBatches } from '../../events/readJsonRecords.js';
 import { usageError } from '../../errors.js';
+import { databaseError } from '../../db/databaseError.js';
 import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
 import { parseWholeNumber } from '../guards.js';
@@ -12,31 +15,45 @@ const FORMATS = ['json', 'openlineage'] as const;
 
 async function archive(context: Context): Promise<void> {
   const { settings, out, invocation } = context;
-  const o = invocation.options as { format?: string; atomic?: boolean; batchSize?: string };
+  const o = invocation.options as {
+    format?: string;
+    atomic?: boolean;
+    batchSize?: string;
+    retries?: string;
+  };
   const source = invocation.args[0] ?? '';
   const format = o.format ?? 'json';
   if (!(FORMATS as readonly string[]).includes(format))
     throw usageError(`unknown --format "${format}"; valid: ${FORMATS.join(', ')}`);
   const batchSize = parseWholeNumber(o.batchSize, '--batch-size');
   if (batchSize === 0) throw usageError('--batch-size must be at least 1');
+  const retries = parseWholeNumber(o.retries, '--retries');
   const path = source === '-' ? '-' : resolve(settings.cwd, source);
   const label = source === '-' ? 'stdin' : source;
   // Fail on a missing file before opening the database.
-  const records = readJsonRecordBatches(path, process.stdin, label);
+  const read = { bytes: 0 };
+  const records = readJsonRecordBatches(path, process.stdin, label, read);
   const first = await records.next();
+  const size = path === '-' ? undefined : statSync(path).size;
   const all = (async function* () {
     if (!first.done) yield first.value;
     yield* records;
   })();
   const progress = await out.progress('archiving events…');
+  const progressMeter = meter(progress, 'archived', 'events');
   try {
     const result = await withDb(context, (db) =>
       archiveEvents(db.knex, all, {
         format: format === 'openlineage' ? 'openlineage' : 'cos',
         atomic: o.atomic === true,
         ...(batchSize ? { batchSize } : {}),
+        ...(retries !== undefined ? { retries } : {}),
+        onRetry: ({ attempt, of, delayMs, error }) =>
+          out.warn(
+            `${databaseError(error)?.message ?? (error as Error).message}; writing the batch again in ${(delayMs / 1000).toFixed(1)} s (retry ${attempt} of ${of})`,
+          ),
         label,
-        onProgress: (n) => progress.update(`archived ${n.toLocaleString('en-US')} events`),
+        onProgress: (n) => progressMeter.update(n, size ? read.bytes / size : undefined),
       }),
     );
     progress.stop();
@@ -45,7 +62,7 @@ async function archive(context: Context): Promise<void> {
         result.ids && result.ids.length > 0 && result.ids.length <= 20
           ? `: ${result.ids.join(', ')}`
           : '';
-      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.alreadyArchived.toLocaleString('en-US')} already archived`;
+      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.alreadyArchived.toLocaleString('en-US')} already archived ${progressMeter.summary(result.new + result.alreadyArchived)}`;
     });
   } finally {
     progress.stop();

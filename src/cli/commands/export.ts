@@ -7,6 +7,7 @@ import { usageError } from '../../errors.js';
 import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
 import { describeTarget, displayPath, requireYesOnProd } from '../guards.js';
+import { meter } from '../meter.js';
 import { withDb } from '../withDb.js';
 
 async function runExport(context: Context): Promise<void> {
@@ -28,13 +29,14 @@ async function runExport(context: Context): Promise<void> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format))
     throw usageError(`unknown --format "${format}"; valid: ${EXPORT_FORMATS.join(', ')}`);
   const progress = await out.progress('exporting…');
+  const rowsMeter = meter(progress, 'exported', 'rows');
+  let total: number | undefined;
+  const onProgress = (n: number) => rowsMeter.update(n, total ? n / total : undefined);
   const sink = openSink(outPath);
   try {
     const summary = await withDb(context, async (db) => {
       if (o.all) {
-        const manifest = await exportBundle(db, sink, (n) =>
-          progress.update(`exported ${n.toLocaleString('en-US')} rows`),
-        );
+        const manifest = await exportBundle(db, sink, onProgress, (n) => (total = n));
         return {
           kind: 'bundle',
           rows: manifest.chains.reduce((a, c) => a + c.size, 0),
@@ -58,7 +60,9 @@ async function runExport(context: Context): Promise<void> {
         format as ExportFormat,
         filters,
         sink,
-        (n) => progress.update(`exported ${n.toLocaleString('en-US')} rows`),
+        onProgress,
+        // Counted first only where progress is shown: a terminal, for the time left.
+        progress.shown ? (n) => (total = n) : undefined,
       );
       return { kind, format, rows, out: outPath ?? null };
     });
@@ -69,9 +73,12 @@ async function runExport(context: Context): Promise<void> {
       out.result(
         summary,
         () =>
-          `wrote ${summary.rows.toLocaleString('en-US')} rows to ${displayPath(settings.cwd, outPath)}`,
+          `wrote ${summary.rows.toLocaleString('en-US')} rows to ${displayPath(settings.cwd, outPath)} ${rowsMeter.summary(summary.rows)}`,
       );
-    else out.info(`exported ${summary.rows.toLocaleString('en-US')} rows`);
+    else
+      out.info(
+        `exported ${summary.rows.toLocaleString('en-US')} rows ${rowsMeter.summary(summary.rows)}`,
+      );
   } catch (error) {
     progress.stop();
     sink.abort();

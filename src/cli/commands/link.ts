@@ -14,7 +14,11 @@ export const handler: Handler = async (context) => {
         actor: settings.actor,
       }),
     );
-    out.result(link, () => `linked ${link.ref} —${link.relation}→ ${link.l3Ref} (${link.linkId})`);
+    out.result(
+      link,
+      () =>
+        `${link.alreadyLinked ? 'already linked' : 'linked'} ${link.ref} —${link.relation}→ ${link.l3Ref} (${link.linkId})`,
+    );
     return;
   }
   const ref = invocation.args[0];

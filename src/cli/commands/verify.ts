@@ -8,7 +8,8 @@ import {
   type CheckpointCheck,
 } from '../../integrity/checkpoint.js';
 import { verifyLedger, type Problem } from '../../integrity/verify.js';
-import { ExitCode, integrityError, usageError } from '../../errors.js';
+import { ExitCode, integrityError, notFoundError, usageError } from '../../errors.js';
+import { prepareOutputFile } from '../../outputFile.js';
 import type { Handler } from '../context.js';
 import { withDb } from '../withDb.js';
 
@@ -31,6 +32,7 @@ export const handler: Handler = async (context) => {
       hint: 'make one with `cos-db keygen`',
     });
   const signingKey = o.writeCheckpoint && keyPath ? loadPrivateKey(keyPath) : undefined;
+  if (o.writeCheckpoint) prepareOutputFile(o.writeCheckpoint, { label: '--write-checkpoint' });
   if (checkpoint && !trusted)
     out.warn(
       'no --key or COS_SIGNING_KEY: the signature is checked against the public key inside the checkpoint, which proves integrity but not who signed it',
@@ -43,6 +45,10 @@ export const handler: Handler = async (context) => {
       onProgress: (n) => progress.update(`verified ${n.toLocaleString('en-US')} rows`),
     });
     progress.stop();
+    if (o.chain !== undefined && report.chains.length === 0)
+      throw notFoundError(`no chain "${o.chain}" in any ledger table`, {
+        hint: 'run `cos-db verify` without --chain to see every chain',
+      });
     let check: CheckpointCheck | undefined;
     if (checkpoint) check = await checkCheckpoint(db.knex, checkpoint, trusted);
     let written: string | undefined;
