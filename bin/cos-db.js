@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 let code;
+let main;
 if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
   // Written by the build from the program definition (src/cli/helpCache.ts): no commander needed.
   try {
@@ -14,8 +15,21 @@ if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
 }
 if (code === undefined) {
   // One bundled file (scripts/bundle.js): quicker to load than the modules it is made of.
-  const { main } = await import('../dist/cli/main.js');
-  code = await main(process.argv);
+  main = await import('../dist/cli/main.js');
+  code = await main.main(process.argv);
 }
 // Exit once stdout has drained, so piped output is never cut short and no stray handle hangs CI.
-process.stdout.write('', () => process.exit(code));
+// A write that failed (a full disk; not a reader that went away) lost output: exit 10.
+const out = process.stdout;
+const finish = () => {
+  const error = out.errored;
+  if (error && error.code !== 'EPIPE') {
+    main?.reportOutputFailure(error);
+    process.exit(10);
+  }
+  process.exit(code);
+};
+if (out.writableLength > 0 && !out.errored) {
+  out.once('drain', finish);
+  out.once('error', finish);
+} else finish();

@@ -64,6 +64,17 @@ async function outputFor(argv: string[], env: Record<string, string | undefined>
   });
 }
 
+let outputFailureTold = false;
+
+/** Said once, however many writes fail: the output is lost, and what to do. */
+export function reportOutputFailure(error: Error): void {
+  if (outputFailureTold) return;
+  outputFailureTold = true;
+  process.stderr.write(
+    `cos-db: cannot write to standard output: ${error.message}\n  hint: the output is incomplete; free space or choose another destination (--out FILE)\n`,
+  );
+}
+
 /** What an interrupt did, in one line: what was rolled back, and what had been committed. */
 function interruptMessage(o: InterruptOutcome): string {
   if (o.committedAfter)
@@ -165,11 +176,13 @@ export async function main(
   // other failed write (a full disk, /dev/full, an I/O error) loses output: say so, exit 10.
   const onStdoutError = (error: NodeJS.ErrnoException) => {
     const code = error.code === 'EPIPE' ? ExitCode.ok : ExitCode.output;
-    if (code !== ExitCode.ok)
-      process.stderr.write(
-        `cos-db: cannot write to standard output: ${error.message}\n  hint: the output is incomplete; free space or choose another destination (--out FILE)\n`,
-      );
-    void runInterruptCleanups().finally(() => process.exit(code));
+    if (code !== ExitCode.ok) reportOutputFailure(error);
+    // A referenced timer: the cleanups may wait on nothing that keeps the process alive.
+    const exit = setTimeout(() => process.exit(code), 3000);
+    void runInterruptCleanups(2000).finally(() => {
+      clearTimeout(exit);
+      process.exit(code);
+    });
   };
   process.stdout.on('error', onStdoutError);
   process.on('SIGINT', onSigint);
@@ -191,7 +204,6 @@ export async function main(
     return report(out ?? (await outputFor(argv, env)), error);
   } finally {
     process.off('SIGINT', onSigint);
-    process.stdout.off('error', onStdoutError);
     process.off('SIGTERM', onSigint);
   }
 }
