@@ -110,12 +110,13 @@ type DriverError = Error & { code?: unknown; table?: string; constraint?: string
 
 function kindOf(error: DriverError): { kind: Kind; sqlstate: string | null } | undefined {
   const code = typeof error.code === 'string' ? error.code : undefined;
+  // Before SQLSTATEs: EPIPE has their shape (five capitals).
+  if ((code && SOCKET.has(code)) || DRIVER_LOST.test(error.message ?? ''))
+    return { kind: LOST, sqlstate: null };
   if (code && /^[0-9A-Z]{5}$/.test(code)) {
     const kind = BY_SQLSTATE[code] ?? BY_CLASS[code.slice(0, 2)];
     return kind && { kind, sqlstate: code };
   }
-  if ((code && SOCKET.has(code)) || DRIVER_LOST.test(error.message ?? ''))
-    return { kind: LOST, sqlstate: null };
   return undefined;
 }
 
