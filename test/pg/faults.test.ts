@@ -26,6 +26,18 @@ writeFileSync(
     JSON.stringify({ event_id: `f${i}`, type: 't', module: `m${i % 3}`, payload: { i } }),
   ).join('\n'),
 );
+// Three times as many, for faults that must land while an import is well under way.
+writeFileSync(
+  join(dir, 'huge.ndjson'),
+  [0, 1, 2]
+    .map((k) =>
+      readFileSync(join(dir, 'big.ndjson'), 'utf8').replaceAll(
+        '"event_id":"f',
+        `"event_id":"h${k}-`,
+      ),
+    )
+    .join('\n'),
+);
 const count = async (url = db.url) =>
   Number((await sql<{ n: string }>(url, 'select count(*) as n from cc.events'))[0]?.n);
 
@@ -70,8 +82,12 @@ const verifies = async (url: string) =>
 
 describe('faults of the server', () => {
   it('a terminated backend: exit 5, what was committed stays and is said; re-running completes', async () => {
-    const r = await importWith(db.url, ['--retries', '0', '--json'], () =>
-      sql(db.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+    const r = await importWith(
+      db.url,
+      ['--retries', '0', '--json'],
+      () => sql(db.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+      {},
+      'huge.ndjson',
     );
     expect(r.code).toBe(ExitCode.connection);
     expect(r.stderr).not.toContain('internal error');
@@ -84,13 +100,13 @@ describe('faults of the server', () => {
     // Exactly the committed batches stay, as the error says.
     expect(await count()).toBe(error.archived);
     expect(error.archived % 2000).toBe(0);
-    const again = await runCli(['archive', 'event', 'big.ndjson', '--json'], {
+    const again = await runCli(['archive', 'event', 'huge.ndjson', '--json'], {
       env: { COS_DEV_DATABASE_URL: db.url },
       cwd: dir,
     });
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({
-      new: N - error.archived,
+      new: 3 * N - error.archived,
       alreadyArchived: error.archived,
     });
     expect(await verifies(db.url)).toBe(0);
@@ -102,13 +118,17 @@ describe('faults of the server', () => {
       expect(
         (await runCli(['migrate', '-q'], { env: { COS_DEV_DATABASE_URL: fresh.url } })).code,
       ).toBe(0);
-      const r = await importWith(fresh.url, ['--retries', '3', '--json'], () =>
-        sql(fresh.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+      const r = await importWith(
+        fresh.url,
+        ['--retries', '3', '--json'],
+        () => sql(fresh.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+        {},
+        'huge.ndjson',
       );
       expect(r.stderr).toContain('writing the batch again');
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ new: N, alreadyArchived: 0 });
-      expect(await count(fresh.url)).toBe(N);
+      expect(JSON.parse(r.stdout)).toMatchObject({ new: 3 * N, alreadyArchived: 0 });
+      expect(await count(fresh.url)).toBe(3 * N);
       expect(await verifies(fresh.url)).toBe(0);
     } finally {
       await fresh.drop();
@@ -120,7 +140,7 @@ describe('faults of the server', () => {
       db.url,
       ['--json'],
       async () => {
-        // The events are archived already, so the run is short: cancel while it looks them up.
+        // Cancelled while it writes: a cancel is the user's (or an administrator's) will, not retried.
         for (let i = 0; i < 40; i += 1) {
           const hit = await sql<{ pg_cancel_backend: boolean }>(
             db.url,
@@ -165,6 +185,56 @@ describe('faults of the server', () => {
     }
   });
 
+  it('a real deadlock with another session: exit 8 without retries; with them, written again', async () => {
+    // Another session holds chain m1's lock, then asks for the events table's gate, which the
+    // import holds (shared) while it waits for m1: a cycle, which the server breaks by aborting
+    // the import (it waited first, so its deadlock check runs first).
+    const chainKey = "pg_advisory_xact_lock(6516595 + 1, hashtext('cc.events:m1'))";
+    const gateKey = "pg_advisory_xact_lock(6516595 + 2, hashtext('cc.events'))";
+    const outcome = async (args: string[]) => {
+      const fresh = await createTestDatabase();
+      const other = new pg.Client({ connectionString: fresh.url });
+      try {
+        expect(
+          (await runCli(['migrate', '-q'], { env: { COS_DEV_DATABASE_URL: fresh.url } })).code,
+        ).toBe(0);
+        await other.connect();
+        await other.query(`begin; select ${chainKey}`);
+        const child = runCli(['archive', 'event', 'big.ndjson', ...args], {
+          env: { COS_DEV_DATABASE_URL: fresh.url },
+          cwd: dir,
+        });
+        for (let i = 0; i < 500; i += 1) {
+          const waiting = await sql(
+            fresh.url,
+            "select 1 from pg_stat_activity where application_name like 'cos-db archive%' and wait_event = 'advisory'",
+          );
+          if (waiting.length) break;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        // Whichever way the server breaks the cycle, this session then lets go.
+        const released = other
+          .query(`select ${gateKey}`)
+          .catch(() => undefined)
+          .then(() => other.query('rollback'));
+        const r = await child;
+        await released;
+        return { r, n: await count(fresh.url) };
+      } finally {
+        await other.end().catch(() => undefined);
+        await fresh.drop();
+      }
+    };
+    const refused = await outcome(['--retries', '0']);
+    expect(refused.r.code, refused.r.stderr).toBe(ExitCode.serverRefused);
+    expect(refused.r.stderr).toContain('deadlock');
+    expect(refused.n).toBe(0);
+    const retried = await outcome(['--retries', '2']);
+    expect(retried.r.code, retried.r.stderr).toBe(0);
+    expect(retried.r.stderr).toContain('deadlock');
+    expect(retried.n).toBe(N);
+  }, 60_000);
+
   it('a real deadlock is classified: exit 8, retryable', async () => {
     const a = new pg.Client({ connectionString: db.url });
     const b = new pg.Client({ connectionString: db.url });
@@ -197,12 +267,6 @@ describe('faults of the connection', () => {
       const url = admin.toString();
       expect((await runCli(['migrate', '-q'], { env: { COS_DEV_DATABASE_URL: url } })).code).toBe(
         0,
-      );
-      // Three times the input, so the server is stopped while the import is well under way.
-      const big = readFileSync(join(dir, 'big.ndjson'), 'utf8');
-      writeFileSync(
-        join(dir, 'huge.ndjson'),
-        [0, 1, 2].map((k) => big.replaceAll('"event_id":"f', `"event_id":"h${k}-`)).join('\n'),
       );
       const r = await importWith(url, ['--retries', '1'], () => cluster.kill(), {}, 'huge.ndjson');
       expect(r.code, r.stderr).toBe(ExitCode.connection);
