@@ -1,6 +1,7 @@
 import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { usageError } from './errors.js';
+import { isAlive } from './isAlive.js';
 
 function kindOf(path: string): string | undefined {
   let stat;
@@ -16,15 +17,6 @@ function kindOf(path: string): string | undefined {
   if (stat.isFIFO()) return 'a named pipe';
   return 'not a regular file';
 }
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /**
  * Makes sure a file cos-db writes whole (written beside it as NAME.partial-PID, then renamed over

@@ -12,6 +12,7 @@ import {
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { lockTimeoutError } from '../errors.js';
+import { isAlive } from '../isAlive.js';
 
 export type LockHolder = { pid: number; host: string; command: string; since: string };
 
@@ -20,15 +21,6 @@ type LockContent = LockHolder & { nonce: string };
 
 /** A lock file as read: its exact text (what a breaker compares) and the holder it names. */
 type Seen = { text: string; holder: LockHolder | undefined };
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function readLock(path: string): Seen | undefined {
   let text: string;

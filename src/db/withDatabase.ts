@@ -74,10 +74,12 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     // A connection lost mid-transaction can stay checked out of the pool for ever (knex waits
     // for a rollback that never settles), and destroy would wait for it: after a moment, cut.
     close: async () => {
+      let timer: NodeJS.Timeout | undefined;
       const closed = await Promise.race([
         db.destroy().then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
+        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
       ]);
+      clearTimeout(timer);
       if (!closed) cut();
     },
     // The server rolls back whatever transaction a cut connection had open; destroy alone would

@@ -53,16 +53,32 @@ export async function beginTransaction(knex: Knex): Promise<Knex.Transaction> {
 }
 
 /**
+ * Waits for a promise to settle, for at most ms. The timer keeps the process alive meanwhile: a
+ * promise that never settles holds nothing else that would.
+ */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
  * Rolls a transaction back, ignoring failure, and waiting for a rollback on a connection that
  * died no more than a moment: a lost connection's server has rolled it back already, and knex
  * may never settle a rollback sent on it.
  */
 export async function rollbackQuietly(trx: Knex.Transaction): Promise<void> {
   if (trx.isCompleted()) return;
-  await Promise.race([
-    trx.rollback().catch(() => undefined),
-    new Promise((resolve) => setTimeout(resolve, 2000).unref()),
-  ]);
+  await settledWithin(trx.rollback(), 2000);
 }
 
 /**

@@ -67,9 +67,20 @@ async function importWith(
   return { code: await closed, stdout, stderr };
 }
 
+// Sessions in a transaction: one idle in the pool between batches is replaced unnoticed.
 const cosSessions = (fn: string) =>
-  `select ${fn}(pid) from pg_stat_activity
-    where datname = current_database() and application_name like 'cos-db archive%'`;
+  `select ${fn}(pid) as hit from pg_stat_activity
+    where datname = current_database() and application_name like 'cos-db archive%'
+      and state <> 'idle'`;
+
+/** Signals the import's session until one signal lands (or the import has ended). */
+async function hitSession(url: string, fn: string): Promise<void> {
+  for (let i = 0; i < 400; i += 1) {
+    const rows = await sql<{ hit: boolean }>(url, cosSessions(fn));
+    if (rows.some((r) => r.hit)) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
 
 beforeAll(async () => {
   db = await createTestDatabase();
@@ -85,7 +96,7 @@ describe('faults of the server', () => {
     const r = await importWith(
       db.url,
       ['--retries', '0', '--json'],
-      () => sql(db.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+      () => hitSession(db.url, 'pg_terminate_backend'),
       {},
       'huge.ndjson',
     );
@@ -121,7 +132,7 @@ describe('faults of the server', () => {
       const r = await importWith(
         fresh.url,
         ['--retries', '3', '--json'],
-        () => sql(fresh.url, cosSessions('pg_terminate_backend')).then(() => undefined),
+        () => hitSession(fresh.url, 'pg_terminate_backend'),
         {},
         'huge.ndjson',
       );
@@ -139,17 +150,8 @@ describe('faults of the server', () => {
     const r = await importWith(
       db.url,
       ['--json'],
-      async () => {
-        // Cancelled while it writes: a cancel is the user's (or an administrator's) will, not retried.
-        for (let i = 0; i < 40; i += 1) {
-          const hit = await sql<{ pg_cancel_backend: boolean }>(
-            db.url,
-            cosSessions('pg_cancel_backend'),
-          );
-          if (hit.some((h) => h.pg_cancel_backend)) return;
-          await new Promise((res) => setTimeout(res, 5));
-        }
-      },
+      // Cancelled while it writes: a cancel is the user's (or an administrator's) will, not retried.
+      () => hitSession(db.url, 'pg_cancel_backend'),
       {},
     );
     if (r.code !== 0) {
