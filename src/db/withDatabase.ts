@@ -3,7 +3,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import type { EmbeddedTarget, ServerTarget, Target } from '../config/resolveTargets.js';
 import { connectionError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { connectionFailure } from './connectionFailure.js';
+import { connectionFailure, isConnectionFailure } from './connectionFailure.js';
+import { databaseError } from './databaseError.js';
 import { clientEachRow, knexEachRow, type EachRow } from './eachRow.js';
 import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
@@ -64,7 +65,9 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     await db.raw('select 1');
   } catch (error) {
     await db.destroy();
-    throw connectionFailure(target, error);
+    // Connected, but the probe itself was refused (a statement_timeout of 1 ms, say): that fault.
+    const refused = isConnectionFailure(error) ? undefined : databaseError(error);
+    throw refused ?? connectionFailure(target, error);
   }
   const cut = () => {
     for (const client of clients) client.connection?.stream?.destroy();
