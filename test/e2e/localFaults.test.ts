@@ -1,10 +1,11 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   existsSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   statSync,
   symlinkSync,
   writeFileSync,
@@ -202,6 +203,26 @@ describe('long work shows how far it is', () => {
     m.update(16_000, 0.25);
     expect(lines[0]).toMatch(/^archived 16,000 events · [\d,]+ events\/s · 25% · [\d.]+ s left$/);
     expect(m.summary(16_000)).toMatch(/^in [\d.]+ s \([\d,]+ events\/s\)$/);
+  });
+
+  it('on a terminal (a real pty, through script(1)), archive shows rate, percentage and time left', async () => {
+    writeFileSync(
+      join(dir, 'tty.ndjson'),
+      Array.from({ length: 60_000 }, (_, i) =>
+        JSON.stringify({ event_id: `tty${i}`, type: 't' }),
+      ).join('\n'),
+    );
+    const log = join(dir, 'typescript');
+    const command = `stty cols 120 rows 40; exec ${process.execPath} ${BIN} archive event tty.ndjson`;
+    const r = spawnSync('script', ['-qec', command, log], {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...env() },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const screen = readFileSync(log, 'utf8');
+    expect(screen).toMatch(/archived [\d,]+ events · [\d,]+ events\/s · \d+% · [\d.]+ s left/);
+    expect(screen).toMatch(/60,000 new; 0 already archived in [\d.]+ s/);
   });
 
   it('the final summary line gives the time taken and the rate', async () => {
