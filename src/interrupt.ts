@@ -60,11 +60,14 @@ export type InterruptOutcome = {
 export async function interrupt(timeoutMs = 3000): Promise<InterruptOutcome> {
   interrupted = true;
   const before = committed - committedAfter;
-  if (inFlight > 0)
+  if (inFlight > 0) {
+    let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((resolve) => (settled = resolve)),
-      new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
     ]);
+    clearTimeout(timer);
+  }
   await runInterruptCleanups(timeoutMs);
   return { committedBefore: before, committedAfter: committedAfter > 0 };
 }
@@ -78,8 +81,12 @@ export async function runInterruptCleanups(timeoutMs = 3000): Promise<void> {
     }
   });
   cleanups.clear();
+  // A referenced timer: a cleanup may wait on nothing that keeps the process alive, and the
+  // process must live to exit with its own code (not Node's 13 for a settled-never promise).
+  let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     Promise.all(pending),
-    new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
   ]);
+  clearTimeout(timer);
 }
