@@ -1,3 +1,5 @@
+import { settledWithin } from './settledWithin.js';
+
 /**
  * Ctrl-C, told truthfully. Work that must be undone registers a cleanup (close connections, so
  * the server rolls back any open transaction; release lock files); long loops check
@@ -60,14 +62,8 @@ export type InterruptOutcome = {
 export async function interrupt(timeoutMs = 3000): Promise<InterruptOutcome> {
   interrupted = true;
   const before = committed - committedAfter;
-  if (inFlight > 0) {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      new Promise<void>((resolve) => (settled = resolve)),
-      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
-  }
+  if (inFlight > 0)
+    await settledWithin(new Promise<void>((resolve) => (settled = resolve)), timeoutMs);
   await runInterruptCleanups(timeoutMs);
   return { committedBefore: before, committedAfter: committedAfter > 0 };
 }
@@ -81,12 +77,5 @@ export async function runInterruptCleanups(timeoutMs = 3000): Promise<void> {
     }
   });
   cleanups.clear();
-  // A referenced timer: a cleanup may wait on nothing that keeps the process alive, and the
-  // process must live to exit with its own code (not Node's 13 for a settled-never promise).
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    Promise.all(pending),
-    new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-  ]);
-  clearTimeout(timer);
+  await settledWithin(Promise.all(pending), timeoutMs);
 }

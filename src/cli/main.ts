@@ -177,12 +177,7 @@ export async function main(
   const onStdoutError = (error: NodeJS.ErrnoException) => {
     const code = error.code === 'EPIPE' ? ExitCode.ok : ExitCode.output;
     if (code !== ExitCode.ok) reportOutputFailure(error);
-    // A referenced timer: the cleanups may wait on nothing that keeps the process alive.
-    const exit = setTimeout(() => process.exit(code), 3000);
-    void runInterruptCleanups(2000).finally(() => {
-      clearTimeout(exit);
-      process.exit(code);
-    });
+    void runInterruptCleanups(2000).finally(() => process.exit(code));
   };
   process.stdout.on('error', onStdoutError);
   process.on('SIGINT', onSigint);

@@ -10,6 +10,7 @@ import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
 import { copyPgliteTemplate } from './pgliteTemplate.js';
 import { storePath } from './storePath.js';
+import { settledWithin } from '../settledWithin.js';
 
 export type DatabaseOptions = {
   /** How long to wait for another process holding the embedded store's lock file. */
@@ -77,12 +78,7 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     // A connection lost mid-transaction can stay checked out of the pool for ever (knex waits
     // for a rollback that never settles), and destroy would wait for it: after a moment, cut.
     close: async () => {
-      let timer: NodeJS.Timeout | undefined;
-      const closed = await Promise.race([
-        db.destroy().then(() => true),
-        new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), 2000))),
-      ]);
-      clearTimeout(timer);
+      const closed = await settledWithin(db.destroy(), 2000);
       if (!closed) cut();
     },
     // The server rolls back whatever transaction a cut connection had open; destroy alone would

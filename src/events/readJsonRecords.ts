@@ -104,7 +104,7 @@ export async function* readJsonRecordBatches(
       const piece =
         typeof chunk === 'string'
           ? chunk
-          : decodeOrRefuse(decoder, chunk as Buffer, label, lineNo + 1 + count(rest, '\n'));
+          : decodeOrRefuse(decoder, chunk as Buffer, label, lineNo + 1);
       if (!piece.includes('\n')) {
         rest += piece;
         continue;
@@ -128,7 +128,7 @@ export async function* readJsonRecordBatches(
       throw usageError(`${label}: cannot be read (${code})`);
     throw error;
   }
-  rest += decodeOrRefuse(decoder, undefined, label, lineNo + 1 + count(rest, '\n'));
+  rest += decodeOrRefuse(decoder, undefined, label, lineNo + 1);
   if (rest !== '') line(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
   if (out.length) yield out;
   if (whole) {

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { trackedCommit } from '../interrupt.js';
+import { settledWithin } from '../settledWithin.js';
 import { LOCK_CLASS } from '../migrations/advisoryLock.js';
 import { copyField, copyRows, encodeLines } from '../db/copyRows.js';
 import {
@@ -50,25 +51,6 @@ export async function beginTransaction(knex: Knex): Promise<Knex.Transaction> {
       (error: unknown) => error,
     );
   return trx;
-}
-
-/**
- * Waits for a promise to settle, for at most ms. The timer keeps the process alive meanwhile: a
- * promise that never settles holds nothing else that would.
- */
-export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**
