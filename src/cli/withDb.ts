@@ -8,6 +8,7 @@ import {
 import { databaseError } from '../db/databaseError.js';
 import { CosError, ExitCode } from '../errors.js';
 import type { Context } from './context.js';
+import { LEGACY_STORE_SQL, legacyStoreError } from '../db/storeGeneration.js';
 
 /** SQLSTATEs for a table or schema that is not there: a store whose migrations are not applied. */
 const MISSING = new Set(['42P01', '3F000']);
@@ -49,18 +50,38 @@ async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Opens the selected env's database for a command, with its notices on stderr. */
+export type WithDbOptions = Partial<DatabaseOptions> & {
+  /** Read a store made by cos-db 0.x too (export): fn is told whether it is one. */
+  legacy?: boolean;
+};
+
+/**
+ * Opens the selected env's database for a command, with its notices on stderr. A store made by
+ * cos-db 0.x is refused (exit 6) unless the command reads it (options.legacy).
+ */
 export function withDb<T>(
   context: Context,
-  fn: (db: Database) => Promise<T>,
-  options: Partial<DatabaseOptions> = {},
+  fn: (db: Database, legacy: boolean) => Promise<T>,
+  options: WithDbOptions = {},
 ): Promise<T> {
   return storeErrors(() =>
-    withDatabase(context.settings.target, databaseOptions(context, options), fn),
+    withDatabase(context.settings.target, databaseOptions(context, options), async (db) => {
+      const legacy = (await db.knex.raw<{ rows: Array<{ legacy: boolean }> }>(LEGACY_STORE_SQL))
+        .rows[0]?.legacy;
+      if (legacy && !options.legacy) throw legacyStoreError();
+      return fn(db, legacy === true);
+    }),
   );
 }
 
 /** withDb for a command that needs no more than EachRow: on a server, no knex (see withEachRow). */
 export function withDbRows<T>(context: Context, fn: (eachRow: EachRow) => Promise<T>): Promise<T> {
-  return storeErrors(() => withEachRow(context.settings.target, databaseOptions(context, {}), fn));
+  return storeErrors(() =>
+    withEachRow(context.settings.target, databaseOptions(context, {}), async (eachRow) => {
+      let legacy = false;
+      await eachRow(LEGACY_STORE_SQL, [], {}, (row) => (legacy = row[0] === true));
+      if (legacy) throw legacyStoreError();
+      return fn(eachRow);
+    }),
+  );
 }

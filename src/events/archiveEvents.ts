@@ -7,6 +7,7 @@ import { contentColumns, type ContentColumn } from '../integrity/contentColumns.
 import {
   appendToChains,
   hashRows,
+  type ChainBatch,
   beginTransaction,
   lockTable,
   rollbackQuietly,
@@ -25,8 +26,17 @@ import {
 } from '../lineage/openLineage.js';
 import { PRD_REF } from '../prd/prdRef.js';
 import { findUnstorable } from '../integrity/storable.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
+import { canonicalJson } from '../integrity/canonicalJson.js';
 import { eventRowMaker } from './eventLedgerRow.js';
-import { normalizeEvent, parseEvent, type NormalizedEvent } from './eventSchema.js';
+import {
+  normalizeEvent,
+  parseEvent,
+  sameEvent,
+  storedForm,
+  type NormalizedEvent,
+  type StoredEvent,
+} from './eventSchema.js';
 import type { JsonRecord } from './readJsonRecords.js';
 
 export const EVENTS_TABLE = { schema: 'cc', table: 'events' } as const;
@@ -205,19 +215,40 @@ type PreparedChunk = {
   hashed?: HashedRows | undefined;
 };
 
-/** The content hashes of those of the given events that are archived. */
-async function storedEvents(trx: Knex.Transaction, ids: string[]): Promise<Map<string, string>> {
+/**
+ * Which of the given ids are archived; for those among `compare` (the chunk's own events), the
+ * stored event, to tell the same event sent again from a conflict.
+ */
+async function storedEvents(
+  trx: Knex.Transaction,
+  ids: string[],
+  compare: Set<string>,
+): Promise<Map<string, StoredEvent | true>> {
   const rows = (
-    await trx.raw<{ rows: Array<{ event_id: string; content_sha256: string }> }>(
-      'select event_id, content_sha256 from cc.events where event_id = any(?)',
-      [ids],
+    await trx.raw<{ rows: Array<{ event_id: string; event: StoredEvent | null }> }>(
+      `select event_id, case when event_id = any(?) then json_build_object(
+                'type', type, 'module', module, 'actor', actor, 'task_id', task_id,
+                'run_id', run_id, 'occurred_at', ${isoTimeSql('occurred_at')},
+                'parents', parents, 'inputs', inputs, 'payload', payload) end as event
+         from cc.events where event_id = any(?)`,
+      [[...compare].filter((id) => ids.includes(id)), ids],
     )
   ).rows;
-  return new Map(rows.map((r) => [r.event_id, r.content_sha256]));
+  return new Map(
+    rows.map((r) => [
+      r.event_id,
+      r.event
+        ? {
+            ...r.event,
+            payload: r.event.payload === null ? null : canonicalJson(r.event.payload),
+          }
+        : true,
+    ]),
+  );
 }
 
 /** The rows of a chunk's events by chain: one chain per module. */
-function byChainOf(events: NormalizedEvent[], rows: PreparedRow[]): Map<string, PreparedRow[]> {
+function byChainOf(events: NormalizedEvent[], rows: PreparedRow[]): ChainBatch {
   const byChain = new Map<string, PreparedRow[]>();
   for (const [i, e] of events.entries()) {
     const chain = e.module ?? 'core';
@@ -225,7 +256,7 @@ function byChainOf(events: NormalizedEvent[], rows: PreparedRow[]): Map<string, 
     if (!list) byChain.set(chain, (list = []));
     list.push(rows[i] as PreparedRow);
   }
-  return byChain;
+  return Object.assign(byChain, { inputOrder: events.map((e) => e.module ?? 'core') });
 }
 
 /**
@@ -326,15 +357,16 @@ async function archiveChunkCarefully(
     wanted.add(e.event_id);
     for (const p of e.parents) wanted.add(p);
   }
-  const stored = await storedEvents(trx, [...wanted]);
+  const stored = await storedEvents(trx, [...wanted], new Set(batch.map((e) => e.event_id)));
   const fresh: NormalizedEvent[] = [];
   const freshRows: PreparedRow[] = [];
   const freshIndex = new Map<string, NormalizedEvent>();
   let already = 0;
   for (const [i, event] of batch.entries()) {
-    const known = stored.get(event.event_id) ?? freshIndex.get(event.event_id)?.content_sha256;
+    const earlier = freshIndex.get(event.event_id);
+    const known = stored.get(event.event_id) ?? (earlier && storedForm(earlier));
     if (known !== undefined) {
-      if (known !== event.content_sha256) {
+      if (known === true || !sameEvent(event, known)) {
         throw new CosError(
           ExitCode.integrity,
           `${where(label, event)}: event ${event.event_id} is already archived with other content`,
@@ -367,7 +399,8 @@ async function archiveChunkCarefully(
   }
   // Only OpenLineage resolution can name parents not looked up already.
   if (unseen.size)
-    for (const [id, sha] of await storedEvents(trx, [...unseen])) stored.set(id, sha);
+    for (const [id, known] of await storedEvents(trx, [...unseen], new Set()))
+      stored.set(id, known);
   for (const [i, event] of fresh.entries()) {
     for (const parent of event.parents) {
       const at = position.get(parent);

@@ -1,10 +1,18 @@
 import { copyField } from '../db/copyRows.js';
+import { commitment, newSalt, saltText } from '../integrity/commitment.js';
 import type { ContentColumn } from '../integrity/contentColumns.js';
 import { prepareLedgerRow, type PreparedRow } from '../integrity/ledger.js';
 import type { NormalizedEvent } from './eventSchema.js';
 
-/** An event as the content of its ledger row (cc.events' content columns). */
-export function ledgerRowOf(e: NormalizedEvent, recordedAt: string): Record<string, unknown> {
+/**
+ * An event as the content of its ledger row (cc.events' content columns), with a fresh salt for
+ * its payload's commitment.
+ */
+export function ledgerRowOf(
+  e: NormalizedEvent,
+  recordedAt: string,
+  salt: Buffer = newSalt(),
+): Record<string, unknown> {
   return {
     event_id: e.event_id,
     type: e.type,
@@ -17,14 +25,14 @@ export function ledgerRowOf(e: NormalizedEvent, recordedAt: string): Record<stri
     parents: e.parents,
     inputs: e.inputs,
     payload: e.payloadJson,
-    content_sha256: e.content_sha256,
+    payload_salt: saltText(salt),
   };
 }
 
 /** cc.events' content columns as the migrations make them: name and type, in order. */
 const KNOWN_LAYOUT =
   'event_id text,type text,module text,actor text,task_id text,run_id text,occurred_at timestamptz,' +
-  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,content_sha256 bpchar';
+  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,payload_salt bytea';
 
 const j = JSON.stringify;
 const field = (v: string | null) => copyField(v);
@@ -39,17 +47,19 @@ const field = (v: string | null) => copyField(v);
  */
 export function eventRowMaker(
   columns: ContentColumn[],
-): (e: NormalizedEvent, recordedAt: string) => PreparedRow {
+): (e: NormalizedEvent, recordedAt: string, salt?: Buffer) => PreparedRow {
   const layout = columns.map((c) => `${c.name} ${c.isArray ? `${c.type}[]` : c.type}`).join(',');
   if (layout !== KNOWN_LAYOUT)
-    return (e, recordedAt) => flatRow(prepareLedgerRow(columns, ledgerRowOf(e, recordedAt)));
-  return (e, recordedAt) => {
+    return (e, recordedAt, salt) =>
+      flatRow(prepareLedgerRow(columns, ledgerRowOf(e, recordedAt, salt)));
+  return (e, recordedAt, salt = newSalt()) => {
     const parents = j(e.parents);
     const inputs = j(e.inputs);
     const payload = e.payloadJson.text;
+    const hex = salt.toString('hex');
     return flatRow({
-      canonical: `{"actor":${j(e.actor)},"content_sha256":${j(e.content_sha256)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload":${payload},"recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
-      fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t${e.content_sha256}`,
+      canonical: `{"actor":${j(e.actor)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload_commitment":"${commitment(salt, payload)}","recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
+      fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t\\\\x${hex}`,
     });
   };
 }

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
 import { isoTime, strictTime } from '../integrity/isoTime.js';
@@ -84,7 +83,7 @@ export function parseEvent(value: unknown): ReturnType<typeof eventSchema.safePa
   return isPlainEvent(value) ? { success: true, data: value } : eventSchema.safeParse(value);
 }
 
-/** An event ready to archive: every field settled, and the hash of its content for idempotency. */
+/** An event ready to archive: every field settled, and what makes it "the same event again". */
 export type NormalizedEvent = {
   event_id: string;
   type: string;
@@ -96,9 +95,14 @@ export type NormalizedEvent = {
   parents: string[];
   inputs: string[];
   payload: Record<string, unknown>;
-  /** The payload's canonical JSON, computed once for both hashes and the insert. */
+  /** The payload's canonical JSON, computed once for its commitment and the insert. */
   payloadJson: Canonical;
-  content_sha256: string;
+  /**
+   * What a stored event must match to be this one again: every field as sent (an occurred_at
+   * left to default to "now" matches any), or for an OpenLineage event its original document.
+   */
+  identity: 'fields' | 'payload';
+  occurredAtGiven: boolean;
   /** Datasets (OpenLineage) this event read and wrote. */
   datasets: Array<{ dataset: string; role: 'input' | 'output' }>;
   /** Where it came from in the input, for error messages. */
@@ -107,8 +111,8 @@ export type NormalizedEvent = {
 
 /**
  * Settles an event: an id if none was given, the time now if none was given, parents and inputs
- * de-duplicated in order, and the sha256 of its canonical content (what "the same event again"
- * means: same id and same hash; same id and another hash is a conflict).
+ * de-duplicated in order, the payload's canonical JSON. The same id with the same fields is the
+ * same event again (skipped); the same id with other fields is a conflict (see sameEvent).
  */
 export function normalizeEvent(
   input: EventInput,
@@ -128,11 +132,6 @@ export function normalizeEvent(
   const inputs = unique(input.inputs);
   const payload = input.payload ?? {};
   const payloadJson = new Canonical(canonicalJson(payload));
-  // Identity is the event as sent: an occurred_at left to default to "now" is not part of it,
-  // so sending the same line again is recognised as already archived. Its canonical JSON is
-  // written out in key order: strings, nulls and lists of strings are JSON.stringify's own.
-  const j = JSON.stringify;
-  const identity = `{"actor":${j(actor)},"event_id":${j(event_id)},"inputs":${j(inputs)},"module":${j(module)},"occurred_at":${j(input.occurred_at === undefined ? null : occurred_at)},"parents":${j(parents)},"payload":${payloadJson.text},"run_id":${j(run_id)},"task_id":${j(task_id)},"type":${j(input.type)}}`;
   return {
     event_id,
     type: input.type,
@@ -145,7 +144,8 @@ export function normalizeEvent(
     inputs,
     payload,
     payloadJson,
-    content_sha256: hash('sha256', identity),
+    identity: 'fields',
+    occurredAtGiven: input.occurred_at !== undefined,
     datasets,
     line,
   };
@@ -155,4 +155,46 @@ export function normalizeEvent(
 function unique(list: string[] | undefined): string[] {
   if (!list) return [];
   return list.length < 2 ? list.slice() : [...new Set(list)];
+}
+
+/** An archived event as sameEvent compares it: its fields, the payload canonical (null once erased). */
+export type StoredEvent = {
+  type: string;
+  module: string | null;
+  actor: string | null;
+  task_id: string | null;
+  run_id: string | null;
+  occurred_at: string;
+  parents: string[];
+  inputs: string[];
+  payload: string | null;
+};
+
+/** An event settled for archiving, as sameEvent would see it once stored. */
+export function storedForm(e: NormalizedEvent): StoredEvent {
+  return { ...e, payload: e.payloadJson.text };
+}
+
+const sameList = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((x, i) => x === b[i]);
+
+/**
+ * Whether an event sent again is the one archived under its id: every field as sent, or for an
+ * OpenLineage event the original document (its parents are resolved when archived). An erased
+ * payload matches any: the rest of the event still has to.
+ */
+export function sameEvent(sent: NormalizedEvent, stored: StoredEvent): boolean {
+  const payload = stored.payload === null || stored.payload === sent.payloadJson.text;
+  if (sent.identity === 'payload') return payload;
+  return (
+    payload &&
+    sent.type === stored.type &&
+    sent.module === stored.module &&
+    sent.actor === stored.actor &&
+    sent.task_id === stored.task_id &&
+    sent.run_id === stored.run_id &&
+    (!sent.occurredAtGiven || sent.occurred_at === stored.occurred_at) &&
+    sameList(sent.parents, stored.parents) &&
+    sameList(sent.inputs, stored.inputs)
+  );
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
 import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
 
 export type EventFilters = {
   type?: string | undefined;
@@ -14,59 +15,44 @@ export type EventFilters = {
   limit?: number | undefined;
 };
 
-export type EventRow = {
-  eventId: string;
-  type: string;
-  module: string | null;
-  actor: string | null;
-  taskId: string | null;
-  runId: string | null;
-  occurredAt: string;
-  recordedAt: string;
-  parents: string[];
-  inputs: string[];
-  payload: Record<string, unknown>;
-  chain: string;
-  seq: string;
-  hash: string;
-};
-
-type DbRow = {
+/** An archived event: the one shape of an event record in every output (query, export, bundle). */
+export type EventRecord = {
   event_id: string;
   type: string;
   module: string | null;
   actor: string | null;
   task_id: string | null;
   run_id: string | null;
-  occurred_at: Date;
-  recorded_at: Date;
+  occurred_at: string;
+  recorded_at: string;
   parents: string[];
   inputs: string[];
-  payload: Record<string, unknown>;
+  /** null once erased. */
+  payload: Record<string, unknown> | null;
   chain: string;
   seq: string;
+  prev_hash: string;
   hash: string;
 };
 
-const EVENT_COLUMNS =
-  'event_id, type, module, actor, task_id, run_id, occurred_at, recorded_at, parents, inputs, payload, chain, seq, hash';
-
-const toEventRow = (r: DbRow): EventRow => ({
-  eventId: r.event_id,
-  type: r.type,
-  module: r.module,
-  actor: r.actor,
-  taskId: r.task_id,
-  runId: r.run_id,
-  occurredAt: new Date(r.occurred_at).toISOString(),
-  recordedAt: new Date(r.recorded_at).toISOString(),
-  parents: r.parents,
-  inputs: r.inputs,
-  payload: r.payload,
-  chain: r.chain,
-  seq: String(r.seq),
-  hash: r.hash,
-});
+/** The columns of an EventRecord, as the server sends them (times in ISO form, digests hex). */
+export const EVENT_RECORD_SQL = [
+  'event_id',
+  'type',
+  'module',
+  'actor',
+  'task_id',
+  'run_id',
+  `${isoTimeSql('occurred_at')} as occurred_at`,
+  `${isoTimeSql('recorded_at')} as recorded_at`,
+  'parents',
+  'inputs',
+  'payload',
+  'chain',
+  'seq::text as seq',
+  "encode(prev_hash, 'hex') as prev_hash",
+  "encode(hash, 'hex') as hash",
+].join(', ');
 
 /** The WHERE clause for the filters, shared by query and export. */
 export async function eventWhere(
@@ -103,32 +89,33 @@ export async function eventWhere(
 export async function queryEvents(
   knex: Knex,
   filters: EventFilters,
-): Promise<{ events: EventRow[]; next: string | null }> {
+): Promise<{ events: EventRecord[]; next: string | null }> {
   const limit = filters.limit ?? 100;
   if (!Number.isInteger(limit) || limit < 1 || limit > 100_000)
     throw usageError('--limit must be between 1 and 100000');
   const { sql, bindings } = await eventWhere(knex, filters);
   const rows = (
-    await knex.raw<{ rows: DbRow[] }>(
-      `select ${EVENT_COLUMNS} from cc.events ${sql} order by occurred_at, event_id limit ${limit + 1}`,
+    await knex.raw<{ rows: EventRecord[] }>(
+      `select ${EVENT_RECORD_SQL} from cc.events ${sql} order by occurred_at, event_id limit ${limit + 1}`,
       bindings as Knex.RawBinding[],
     )
   ).rows;
-  const events = rows.slice(0, limit).map(toEventRow);
+  const events = rows.slice(0, limit);
   return {
     events,
-    next: rows.length > limit ? (events[events.length - 1]?.eventId ?? null) : null,
+    next: rows.length > limit ? (events[events.length - 1]?.event_id ?? null) : null,
   };
 }
 
-export type EventDetail = EventRow & { children: string[]; links: MemoryLink[] };
+export type EventDetail = EventRecord & { children: string[]; links: MemoryLink[] };
 
 /** One event whole, with its parents, children and inputs. Unknown id: exit 3. */
 export async function eventDetail(knex: Knex, eventId: string): Promise<EventDetail> {
   const row = (
-    await knex.raw<{ rows: DbRow[] }>(`select ${EVENT_COLUMNS} from cc.events where event_id = ?`, [
-      eventId,
-    ])
+    await knex.raw<{ rows: EventRecord[] }>(
+      `select ${EVENT_RECORD_SQL} from cc.events where event_id = ?`,
+      [eventId],
+    )
   ).rows[0];
   if (!row)
     throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
@@ -139,5 +126,5 @@ export async function eventDetail(knex: Knex, eventId: string): Promise<EventDet
       [eventId],
     )
   ).rows.map((r) => r.event_id);
-  return { ...toEventRow(row), children, links: await listLinks(knex, [eventId]) };
+  return { ...row, children, links: await listLinks(knex, [eventId]) };
 }

@@ -21,11 +21,11 @@ import { plain } from './formats.js';
 import { streamRows } from './rowSource.js';
 import type { Sink } from './sink.js';
 
-export const BUNDLE_FORMAT = 'cos-db-bundle/1';
+export const BUNDLE_FORMAT = 'cos-db-bundle/2';
 /*
  * Lineage travels in the events' own rows (parents, inputs, the OpenLineage event): the target
- * derives its edge tables from them as they are inserted. Bundles written before migration
- * 20261201000900 also carry `edge` records; import skips them.
+ * derives its edge tables from them as they are inserted. Digests and salts (bytea) are
+ * lowercase hex.
  */
 const STAGED_TABLE = 'cc.events';
 /** Ledger tables in the order their rows may refer to each other. */
@@ -53,7 +53,7 @@ async function heads(knex: Knex, tables: string[]): Promise<ChainHead[]> {
   for (const table of tables) {
     const rows = (
       await knex.raw<{ rows: Array<{ chain: string; seq: string; hash: string }> }>(
-        `select distinct on (chain) chain, seq, hash from ${qualified(splitTable(table))} order by chain, seq desc`,
+        `select distinct on (chain) chain, seq, encode(hash, 'hex') as hash from ${qualified(splitTable(table))} order by chain, seq desc`,
       )
     ).rows;
     for (const r of rows) result.push({ table, chain: r.chain, size: Number(r.seq), head: r.hash });
@@ -120,11 +120,22 @@ export async function exportBundle(
   });
 }
 
+/** A bundle row with its bytea content columns in PostgreSQL's hex input form (\x…). */
+function withByteaInput(
+  columns: Awaited<ReturnType<typeof contentColumns>>,
+  row: Record<string, unknown>,
+): Record<string, unknown> {
+  const out = { ...row };
+  for (const c of columns)
+    if (c.type === 'bytea' && !c.isArray && typeof out[c.name] === 'string')
+      out[c.name] = `\\x${out[c.name] as string}`;
+  return out;
+}
+
 type BundleRecord =
   | Manifest
   | { kind: 'module'; row: Record<string, unknown> }
-  | { kind: 'ledger'; table: string; row: Record<string, unknown> }
-  | { kind: 'edge'; table: string; row: Record<string, unknown> };
+  | { kind: 'ledger'; table: string; row: Record<string, unknown> };
 
 export type ImportReport = {
   chains: Array<{ table: string; chain: string; had: number; appended: number; head: string }>;
@@ -181,7 +192,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     const columns =
       columnsOf.get(record.table) ?? (await contentColumns(knex, splitTable(record.table)));
     columnsOf.set(record.table, columns);
-    const row = record.row as StoredLedgerRow;
+    const row = withByteaInput(columns, record.row) as StoredLedgerRow;
     const k = key(record.table, row.chain);
     const before = prev.get(k) ?? { seq: 0, hash: GENESIS_HASH };
     const seq = Number(row.seq);
@@ -282,7 +293,9 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
       if (pending && (pending.table !== record.table || pending.rows.length >= 1000)) await flush();
       if (record.table !== STAGED_TABLE) await insertStaged();
       pending ??= { table: record.table, rows: [] };
-      pending.rows.push(record.row);
+      const columns = columnsOf.get(record.table) ?? [];
+      const row = withByteaInput(columns, record.row);
+      pending.rows.push({ ...row, prev_hash: `\\x${row.prev_hash}`, hash: `\\x${row.hash}` });
     }
     await flush();
     await insertStaged();

@@ -56,11 +56,19 @@ const LINEAGE_COLUMNS = ['from_id', 'to_id', 'kind'];
  * export's time). Sorting on the text is chronological for years 1000–9999.
  */
 const ISO_TIMES = new Set(['archived_at', 'occurred_at', 'recorded_at']);
+/** Digests, bytea in a 1.0 store, leave as lowercase hex (a 0.x store held them as hex text). */
+const DIGESTS = new Set(['content_sha256', 'prev_hash', 'hash']);
 // seq as text, as the drivers return int8, so every path writes the same JSON.
-const selectList = (columns: string[]) =>
+const selectList = (columns: string[], legacy: boolean) =>
   columns
     .map((c) =>
-      ISO_TIMES.has(c) ? `${isoTimeSql(c)} as ${c}` : c === 'seq' ? 'seq::text as seq' : c,
+      ISO_TIMES.has(c)
+        ? `${isoTimeSql(c)} as ${c}`
+        : c === 'seq'
+          ? 'seq::text as seq'
+          : DIGESTS.has(c) && !legacy
+            ? `encode(${c}, 'hex') as ${c}`
+            : c,
     )
     .join(', ');
 
@@ -68,12 +76,13 @@ async function queryFor(
   db: Database,
   kind: ExportKind,
   filters: ExportFilters,
+  legacy: boolean,
 ): Promise<{ query: RowQuery; columns: string[] }> {
   if (kind === 'prd') {
     const { where, bindings } = prdFilterSql(filters);
     return {
       query: {
-        sql: `select ${selectList(PRD_COLUMNS)} from cc.prd_versions ${where.length ? `where ${where.join(' and ')}` : ''}`,
+        sql: `select ${selectList(PRD_COLUMNS, legacy)} from cc.prd_versions ${where.length ? `where ${where.join(' and ')}` : ''}`,
         bindings,
         keyset: ['prd_id', 'version'],
       },
@@ -84,7 +93,7 @@ async function queryFor(
   if (kind === 'events') {
     return {
       query: {
-        sql: `select ${selectList(EVENT_COLUMNS)} from cc.events ${sql}`,
+        sql: `select ${selectList(EVENT_COLUMNS, legacy)} from cc.events ${sql}`,
         bindings,
         keyset: ['occurred_at', 'event_id'],
       },
@@ -158,12 +167,14 @@ export async function exportRecords(
   onProgress?: (n: number) => void,
   /** Given, the rows are counted first and the count passed to it (for progress). */
   onTotal?: (total: number) => void,
+  /** The store was made by cos-db 0.x (digests as hex text): read it all the same. */
+  legacy = false,
 ): Promise<number> {
   if (!(EXPORT_FORMATS as readonly string[]).includes(format))
     throw usageError(`unknown --format "${format}"; valid: ${EXPORT_FORMATS.join(', ')}`);
   if (format === 'openlineage' && kind !== 'events')
     throw usageError(`--format openlineage is for events; for ${kind} use json, ndjson or csv`);
-  const { query, columns } = await queryFor(db, kind, filters);
+  const { query, columns } = await queryFor(db, kind, filters, legacy);
   if (onTotal) {
     const counted = await db.knex.raw<{ rows: Array<{ n: string }> }>(
       `select count(*) as n from (${query.sql}) q`,

@@ -10,6 +10,8 @@ export function plain(row: Record<string, unknown>): Record<string, unknown> {
   for (const k in row) {
     const v = row[k];
     if (v instanceof Date) row[k] = v.toISOString();
+    // Digests and salts (bytea) as lowercase hex, as cos-db shows them everywhere.
+    else if (v instanceof Uint8Array) row[k] = Buffer.from(v).toString('hex');
   }
   return row;
 }

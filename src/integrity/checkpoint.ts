@@ -200,7 +200,7 @@ export async function checkCheckpoint(
   for (const c of body.chains) {
     const rows = (
       await knex.raw<{ rows: Array<{ hash: string }> }>(
-        `select hash from ${qualified(splitTable(c.table))} where chain = ? and seq = ?`,
+        `select encode(hash, 'hex') as hash from ${qualified(splitTable(c.table))} where chain = ? and seq = ?`,
         [c.chain, c.size],
       )
     ).rows;

@@ -3,6 +3,7 @@ import { arrayLiteral, copyField } from '../db/copyRows.js';
 import { CosError, ExitCode } from '../errors.js';
 import { Canonical, canonicalJson } from './canonicalJson.js';
 import { isoTime } from './isoTime.js';
+import { commitment, saltOf } from './commitment.js';
 
 export const INTEGRITY_COLUMNS = ['chain', 'seq', 'prev_hash', 'hash', 'hash_version'] as const;
 
@@ -113,36 +114,65 @@ function scalarNormalizer(type: string): (value: unknown) => unknown {
       return orNull((v) => isoTime(v as string | number | Date));
     case 'bytea':
       // PostgreSQL's hex input form, so the normalized value can also be inserted as is.
-      return orNull((v) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : String(v)));
+      // node-postgres gives a Buffer, PGlite a Uint8Array.
+      return orNull((v) =>
+        v instanceof Uint8Array ? `\\x${Buffer.from(v).toString('hex')}` : String(v),
+      );
     default:
       return orNull(String);
   }
 }
 
-const orders = new WeakMap<ContentColumn[], Array<[number, string]>>();
+/** A key of a row's canonical JSON: the column it comes from, and for a commitment its salt's. */
+type KeyPlan = { index: number; key: string; salt: number | undefined };
 
-/** The columns' positions in RFC 8785 key order, each with its key written out ("name":). */
-function canonicalOrder(columns: ContentColumn[]): Array<[number, string]> {
-  let order = orders.get(columns);
-  if (!order) {
-    order = columns
-      .map((c, i): [number, string] => [i, c.name])
-      .sort((a, b) => (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
-      .map(([i, name]): [number, string] => [i, `${canonicalJson(name)}:`]);
-    orders.set(columns, order);
+const plans = new WeakMap<ContentColumn[], KeyPlan[]>();
+
+/**
+ * The row's keys in RFC 8785 order, each written out ("name":). A column X with a bytea column
+ * X_salt beside it is hashed as "X_commitment" (see commitment.ts); X_salt itself is not a key.
+ */
+function canonicalPlan(columns: ContentColumn[]): KeyPlan[] {
+  let plan = plans.get(columns);
+  if (!plan) {
+    const at = new Map(columns.map((c, i) => [c.name, i]));
+    const saltOfColumn = (name: string) => {
+      const i = at.get(`${name}_salt`);
+      const c = i === undefined ? undefined : columns[i];
+      return c && c.type === 'bytea' && !c.isArray ? i : undefined;
+    };
+    const salts = new Set(columns.map((c) => saltOfColumn(c.name)).filter((i) => i !== undefined));
+    plan = columns
+      .flatMap((c, index) => {
+        if (salts.has(index)) return [];
+        const salt = saltOfColumn(c.name);
+        return [{ index, name: salt === undefined ? c.name : `${c.name}_commitment`, salt }];
+      })
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map(({ index, name, salt }) => ({ index, key: `${canonicalJson(name)}:`, salt }));
+    plans.set(columns, plan);
   }
-  return order;
+  return plan;
+}
+
+/** The commitment to a salted value, or null when the value or its salt is gone (erased). */
+function committed(value: unknown, salt: unknown): string | null {
+  const bytes = saltOf(salt);
+  if (value === null || value === undefined || bytes === null) return null;
+  return commitment(bytes, value instanceof Canonical ? value.text : canonicalJson(value));
 }
 
 /**
  * The canonical JSON of a row's content from its normalized values (in column order): the same
- * bytes as canonicalJson of the content object, written straight from the columns in key order.
- * The writer and the verifier both hash what this returns.
+ * bytes as canonicalJson of the content object (salted columns as their commitments), written
+ * straight from the columns in key order. The writer and the verifier both hash what this returns.
  */
 export function canonicalContent(columns: ContentColumn[], values: unknown[]): string {
   let out = '{';
-  for (const [k, [index, key]] of canonicalOrder(columns).entries())
-    out += `${k ? ',' : ''}${key}${canonicalJson(values[index])}`;
+  for (const [k, { index, key, salt }] of canonicalPlan(columns).entries()) {
+    const value = salt === undefined ? values[index] : committed(values[index], values[salt]);
+    out += `${k ? ',' : ''}${key}${canonicalJson(value)}`;
+  }
   return `${out}}`;
 }
 

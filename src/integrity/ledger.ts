@@ -185,35 +185,60 @@ export async function appendToChain(
 /** Rows for one chain: prepared, or prepared as they are read. */
 export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
 
-/** The chains rows go to, in name order: the order their locks are taken and rows written. */
-const chainsOf = (byChain: Map<string, RowsOf>) =>
+/**
+ * Rows by chain; with `inputOrder` (each row's chain, in the order the rows came), they are sent
+ * in that order rather than chain by chain. Input in time order then reaches the time, id and
+ * other indexes in ascending order, which packs their pages full: grouped by chain, it
+ * interleaved them and split pages half full (bench/RESULTS.md, bytes per event).
+ */
+export type ChainBatch = Map<string, RowsOf> & { inputOrder?: readonly string[] };
+
+/** The chains rows go to, in name order: the order their locks are taken. */
+const chainsOf = (byChain: ChainBatch) =>
   [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
 
 /**
  * The COPY lines of rows appended to chains from the given heads, each row hashed on the one
- * before it; the heads are moved past them and each row's position and hashes noted in
- * `appended`. Lines are made as they are read, so rows need not all be held at once.
+ * before it in its chain; the heads are moved past them and each row's position and hashes noted
+ * in `appended` (chain by chain, in `chains` order). Lines are made as they are read, so rows
+ * need not all be held at once.
  */
 function* chainLines(
   chains: string[],
-  byChain: Map<string, RowsOf>,
+  byChain: ChainBatch,
   heads: Map<string, ChainHead>,
   appended: AppendedRow[][],
 ): Generator<string> {
+  type Walk = { chain: string; seq: bigint; prev: string; out: AppendedRow[]; field: string };
+  const walks = new Map<string, Walk>();
   for (const chain of chains) {
-    const chainField = copyField(chain);
     const out: AppendedRow[] = [];
     appended.push(out);
-    let { seq, hash: prev } = heads.get(chain) as ChainHead;
-    for (const row of byChain.get(chain) as RowsOf) {
-      seq += 1n;
-      const hash = ledgerHash(HASH_VERSION, chain, seq, prev, row.canonical);
-      out.push({ seq: String(seq), hash, prevHash: prev });
-      yield `${row.fields}\t${chainField}\t${seq}\t${prev}\t${hash}\t${HASH_VERSION}\n`;
-      prev = hash;
-    }
-    heads.set(chain, { seq, hash: prev });
+    const { seq, hash } = heads.get(chain) as ChainHead;
+    walks.set(chain, { chain, seq, prev: hash, out, field: copyField(chain) });
   }
+  const line = (walk: Walk, row: PreparedRow): string => {
+    walk.seq += 1n;
+    const hash = ledgerHash(HASH_VERSION, walk.chain, walk.seq, walk.prev, row.canonical);
+    walk.out.push({ seq: String(walk.seq), hash, prevHash: walk.prev });
+    // Digests are bytea, sent in its hex input form (\x…, its backslash doubled for COPY).
+    const text = `${row.fields}\t${walk.field}\t${walk.seq}\t\\\\x${walk.prev}\t\\\\x${hash}\t${HASH_VERSION}\n`;
+    walk.prev = hash;
+    return text;
+  };
+  const order = byChain.inputOrder;
+  if (order) {
+    const rows = new Map(chains.map((c) => [c, (byChain.get(c) as RowsOf)[Symbol.iterator]()]));
+    for (const chain of order) {
+      const next = rows.get(chain)?.next();
+      if (!next || next.done) throw new Error(`inputOrder names more rows of ${chain} than it has`);
+      yield line(walks.get(chain) as Walk, next.value);
+    }
+  } else {
+    for (const chain of chains)
+      for (const row of byChain.get(chain) as RowsOf) yield line(walks.get(chain) as Walk, row);
+  }
+  for (const [chain, walk] of walks) heads.set(chain, { seq: walk.seq, hash: walk.prev });
 }
 
 /**
@@ -230,7 +255,7 @@ export type HashedRows = {
 
 /** Hashes rows on the given heads; undefined unless every chain they go to has one. */
 export function hashRows(
-  byChain: Map<string, RowsOf>,
+  byChain: ChainBatch,
   heads: ReadonlyMap<string, ChainHead>,
 ): HashedRows | undefined {
   const chains = chainsOf(byChain);
@@ -262,7 +287,7 @@ export const sameHead = (a: ChainHead | undefined, b: ChainHead | undefined) =>
 export async function appendToChains(
   trx: Knex.Transaction,
   target: LedgerTable,
-  byChain: Map<string, RowsOf>,
+  byChain: ChainBatch,
   heads: Map<string, ChainHead> = new Map(),
   hashed?: HashedRows,
 ): Promise<AppendedRow[][]> {
@@ -276,7 +301,7 @@ export async function appendToChains(
       await trx.raw<{ rows: Array<{ chain: string; seq: string | null; hash: string | null }> }>(
         `select c.chain, h.seq, h.hash from unnest(?::text[]) as c (chain)
            left join lateral (
-             select seq, hash from ${qualified(t)} where chain = c.chain order by seq desc limit 1
+             select seq, encode(hash, 'hex') as hash from ${qualified(t)} where chain = c.chain order by seq desc limit 1
            ) h on true`,
         [unknown],
       )

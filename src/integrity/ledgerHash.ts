@@ -1,7 +1,8 @@
 import { hash } from 'node:crypto';
 
-export const HASH_VERSION = 1;
-/** The previous hash of a chain's first row. */
+/** cos-db 1.0's hash format (0.x wrote version 1, over hex digests and bare payloads). */
+export const HASH_VERSION = 2;
+/** The previous hash of a chain's first row (32 zero bytes), in hex as cos-db handles digests. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** A netstring: the field's length in UTF-8 bytes, a colon, the field, a comma. */
@@ -10,8 +11,8 @@ function framed(field: string): string {
 }
 
 /**
- * sha256 over the hash version, the chain, the position, the previous hash and the canonical
- * JSON of the row's content (canonicalJson / canonicalContent), each framed with its length in
+ * sha256 over the hash version, the chain, the position, the previous hash (lowercase hex) and
+ * the canonical JSON of the row's content, a salted column as its commitment (canonicalJson / canonicalContent), each framed with its length in
  * bytes (a netstring) so no two field lists can produce the same input. Content comes already
  * canonical: a writer canonicalizes before it takes the chain's lock.
  */

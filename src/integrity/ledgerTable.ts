@@ -12,9 +12,9 @@ export const LINKS_TRIGGER = 'cos_ledger_links';
  * hash, or right after the chain's stored head, each next one right after the row before it,
  * its prev_hash that row's hash. So neither a fork (two rows after the same one) nor a gap can
  * be stored, whoever writes. One sort of the statement's new rows and one index probe per chain
- * touched: far cheaper than UNIQUE(chain, prev_hash), a random 64-character key whose index
- * outgrows memory (on 1M events it was 119 MB and doubled the cost of a bulk load), and stronger:
- * that constraint let a row skip positions or name a hash that is not its predecessor's.
+ * touched: far cheaper than UNIQUE(chain, prev_hash), an index over a random key that outgrows
+ * memory on a bulk load, and stronger: that constraint let a row skip positions or name a hash
+ * that is not its predecessor's. The core's baseline migration holds its own frozen copy.
  */
 export const LINKS_FUNCTION_SQL = `
   create or replace function cc.ledger_check_links() returns trigger language plpgsql as $fn$
@@ -31,7 +31,7 @@ export const LINKS_FUNCTION_SQL = `
       select s.chain, s.seq from s
        where case
                when s.n > 1 then s.seq <> s.before_seq + 1 or s.prev_hash <> s.before_hash
-               when s.seq = 1 then s.prev_hash <> repeat('0', 64)
+               when s.seq = 1 then s.prev_hash <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
                else s.prev_hash is distinct from
                       (select t.hash from %I.%I t where t.chain = s.chain and t.seq = s.seq - 1)
              end
@@ -83,8 +83,8 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
     `alter table ${q}
        add column chain text not null,
        add column seq bigint not null check (seq >= 1),
-       add column prev_hash char(64) not null,
-       add column hash char(64) not null,
+       add column prev_hash bytea not null,
+       add column hash bytea not null,
        add column hash_version smallint not null,
        add constraint "${base}_chain_seq_key" unique (chain, seq)`,
     LINKS_FUNCTION_SQL,
@@ -94,9 +94,12 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
 }
 
 /**
- * For migrations: makes a table (created with its content columns) a ledger table — integrity
+ * For module migrations, and stable across cos-db 1.x: makes a table (created with its content
+ * columns) a ledger table — integrity
  * columns, UNIQUE(chain, seq) and the links trigger so neither a fork nor a gap can be stored,
  * guard triggers that refuse UPDATE, DELETE and TRUNCATE — and registers it for `cos-db verify`.
+ * A content column X with a bytea column X_salt beside it is hashed as a salted commitment
+ * (sha256(X_salt || canonical JSON of X)), so its value can be erased with the proof kept.
  */
 export async function makeLedgerTable(knex: Knex, t: QualifiedTable): Promise<void> {
   for (const statement of ledgerTableSql(t)) await knex.raw(statement);

@@ -226,8 +226,8 @@ export async function verifyLedger(
       ),
       'chain',
       'seq',
-      'prev_hash',
-      'hash',
+      "encode(prev_hash, 'hex') as prev_hash",
+      "encode(hash, 'hex') as hash",
       'hash_version',
     ].join(', ');
     let rowsInTable = 0;

@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
 import type { NormalizedEvent } from '../events/eventSchema.js';
@@ -83,7 +82,8 @@ export function fromRunEvent(event: RunEvent, time: string, line: number): Norma
     inputs: [],
     payload: { openlineage: event },
     payloadJson,
-    content_sha256: hash('sha256', payloadJson.text),
+    identity: 'payload',
+    occurredAtGiven: true,
     datasets: [...new Map(datasets.map((d) => [`${d.role}:${d.dataset}`, d])).values()],
     line,
   };

@@ -28,7 +28,7 @@ export async function archivePrds(
     const latest = new Map<string, { version: number; sha256: string }>();
     const rows = (
       await trx.raw<{ rows: Array<{ prd_id: string; version: number; content_sha256: string }> }>(
-        `select distinct on (prd_id) prd_id, version, content_sha256 from cc.prd_versions
+        `select distinct on (prd_id) prd_id, version, encode(content_sha256, 'hex') as content_sha256 from cc.prd_versions
           where prd_id = any(?) order by prd_id, version desc`,
         [ids],
       )
@@ -68,7 +68,7 @@ export async function archivePrds(
         get content() {
           return prdText(input);
         },
-        content_sha256: input.sha256,
+        content_sha256: `\\x${input.sha256}`,
         size_bytes: input.sizeBytes,
         source_path: input.sourcePath,
         message: meta.message ?? null,

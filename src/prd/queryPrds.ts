@@ -122,7 +122,7 @@ export async function prdHistory(
   const bindings: unknown[] = [prdId, ...filtered.bindings];
   const rows = (
     await knex.raw<{ rows: VersionDbRow[] }>(
-      `select prd_id, version, title, status, content_sha256, size_bytes, source_path, message, archived_by, archived_at, hash
+      `select prd_id, version, title, status, encode(content_sha256, 'hex') as content_sha256, size_bytes, source_path, message, archived_by, archived_at, encode(hash, 'hex') as hash
          from cc.prd_versions where ${where.join(' and ')} order by version`,
       bindings as Knex.RawBinding[],
     )
@@ -162,7 +162,7 @@ export async function prdVersion(
     await knex.raw<{
       rows: Array<VersionDbRow & { content: string; front_matter: Record<string, unknown> }>;
     }>(
-      `select prd_id, version, title, status, content_sha256, size_bytes, source_path, message, archived_by, archived_at, hash, content, front_matter
+      `select prd_id, version, title, status, encode(content_sha256, 'hex') as content_sha256, size_bytes, source_path, message, archived_by, archived_at, encode(hash, 'hex') as hash, content, front_matter
          from cc.prd_versions where prd_id = ? and version = ?`,
       [prdId, wanted],
     )

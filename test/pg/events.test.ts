@@ -294,13 +294,13 @@ describe('query events', () => {
   it('filters, a limit, and keyset pagination with --after', async () => {
     const first = JSON.parse(
       (await cli('query', 'events', '--type', 't', '--limit', '2', '--json')).stdout,
-    ) as { events: Array<{ eventId: string }>; next: string };
+    ) as { events: Array<{ event_id: string }>; next: string };
     expect(first.events).toHaveLength(2);
     const second = JSON.parse(
       (await cli('query', 'events', '--type', 't', '--limit', '2', '--after', first.next, '--json'))
         .stdout,
-    ) as { events: Array<{ eventId: string }> };
-    expect(second.events.map((e) => e.eventId)).not.toContain(first.events[0]?.eventId);
+    ) as { events: Array<{ event_id: string }> };
+    expect(second.events.map((e) => e.event_id)).not.toContain(first.events[0]?.event_id);
     const one = JSON.parse((await cli('query', 'events', 'd4', '--json')).stdout) as {
       parents: string[];
       children: string[];
@@ -360,10 +360,10 @@ describe('OpenLineage', () => {
     const start = JSON.parse(
       (await cli('query', 'events', `ol:${B}:START:2026-11-01T11:00:00.500Z`, '--json')).stdout,
     ) as {
-      runId: string;
+      run_id: string;
       payload: { openlineage: { run: { facets: { parent: { run: { runId: string } } } } } };
     };
-    expect(start.runId).toBe(B);
+    expect(start.run_id).toBe(B);
     // The parent run is not archived here: its reference is kept in the payload, not rejected.
     expect(start.payload.openlineage.run.facets.parent.run.runId).toBe(P);
   });
@@ -622,9 +622,9 @@ describe('bulk writes: COPY, chunks and checks', () => {
     // An event row that extends its chain correctly but names a parent nobody archived.
     const orphan = (parent: string) => `
       insert into cc.events (event_id, type, occurred_at, recorded_at, parents, inputs, payload,
-                             content_sha256, chain, seq, prev_hash, hash, hash_version)
-      select 'orphan', 'note', now(), now(), '["${parent}"]', '[]', '{}', repeat('0', 64),
-             'core', h.seq + 1, h.hash, repeat('a', 64), 1
+                             payload_salt, chain, seq, prev_hash, hash, hash_version)
+      select 'orphan', 'note', now(), now(), '["${parent}"]', '[]', '{}', substring(sha256('salt') from 1 for 16),
+             'core', h.seq + 1, h.hash, sha256('forged'), 2
         from (select seq, hash from cc.events where chain = 'core' order by seq desc limit 1) h`;
     await expect(sql(db.url, orphan('no-such-event'))).rejects.toThrow(
       /event no-such-event is not archived \(a parent of event orphan\)/,

@@ -236,7 +236,7 @@ describe('bundles', () => {
       readFileSync(join(dir, 'store.bundle'), 'utf8').split('\n')[0] as string,
     ) as { format: string; schemaVersion: string };
     expect(manifest).toMatchObject({
-      format: 'cos-db-bundle/1',
+      format: 'cos-db-bundle/2',
       schemaVersion: expect.stringMatching(/\.ts$/),
     });
     const imported = await cli('--env', 'test', 'import', 'store.bundle', '--json');

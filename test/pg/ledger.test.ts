@@ -116,7 +116,7 @@ describe('appending', () => {
       // Hashed on the head the chain has: sent as hashed.
       const [head] = await sql<{ hash: string }>(
         db.url,
-        "select hash from lab.items where chain = 'ahead' and seq = 5",
+        "select encode(hash, 'hex') as hash from lab.items where chain = 'ahead' and seq = 5",
       );
       const fresh = hashRows(rows(200), new Map([['ahead', { seq: 5n, hash: head?.hash ?? '' }]]));
       const sent = await withLedgerTransaction(d.knex, (trx) =>
@@ -134,12 +134,12 @@ describe('appending', () => {
   it('the database refuses a fork even from a writer that skips the lock', async () => {
     const [head] = await sql<{ hash: string }>(
       db.url,
-      "select hash from lab.items where chain = 'alpha' and seq = 2",
+      "select encode(hash, 'hex') as hash from lab.items where chain = 'alpha' and seq = 2",
     );
     await expect(
       sql(
         db.url,
-        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('fork', 'alpha', 3, $1, repeat('f', 64), 1)",
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('fork', 'alpha', 3, decode($1, 'hex'), decode(repeat('f', 64), 'hex'), 1)",
         [head?.hash],
       ),
     ).rejects.toThrow(/duplicate key/);
@@ -148,13 +148,13 @@ describe('appending', () => {
   it('the database refuses a row that skips a position or does not link to its predecessor', async () => {
     const [head] = await sql<{ seq: string; hash: string }>(
       db.url,
-      "select seq, hash from lab.items where chain = 'alpha' order by seq desc limit 1",
+      "select seq, encode(hash, 'hex') as hash from lab.items where chain = 'alpha' order by seq desc limit 1",
     );
     const next = Number(head?.seq) + 1;
     const insert = (seq: number, prev: string) =>
       sql(
         db.url,
-        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', $1, $2, repeat('f', 64), 1)",
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', $1, decode($2, 'hex'), decode(repeat('f', 64), 'hex'), 1)",
         [seq, prev],
       );
     // A fork at a new position: right predecessor hash, but one position too far (a gap).
@@ -167,21 +167,21 @@ describe('appending', () => {
     await expect(
       sql(
         db.url,
-        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'fresh', 1, repeat('e', 64), repeat('f', 64), 1)",
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'fresh', 1, decode(repeat('e', 64), 'hex'), decode(repeat('f', 64), 'hex'), 1)",
       ),
     ).rejects.toThrow(/row 1 of chain fresh/);
     // Replica mode does not skip it, and a correct row still goes in.
     await expect(
       sql(
         db.url,
-        `set session_replication_role = replica; insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ${next + 1}, '${head?.hash}', repeat('f', 64), 1)`,
+        `set session_replication_role = replica; insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ${next + 1}, decode('${head?.hash}', 'hex'), decode(repeat('f', 64), 'hex'), 1)`,
       ),
     ).rejects.toThrow(/does not extend its chain/);
     // (Rolled back: its hash is made up, and later tests verify this chain.)
     await withUrl(db.url, async (d) => {
       const trx = await d.knex.transaction();
       await trx.raw(
-        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ?, ?, repeat('f', 64), 1)",
+        "insert into lab.items (note, chain, seq, prev_hash, hash, hash_version) values ('x', 'alpha', ?, decode(?, 'hex'), decode(repeat('f', 64), 'hex'), 1)",
         [next, head?.hash ?? ''],
       );
       const { rows } = await trx.raw<{ rows: Array<{ n: number }> }>(

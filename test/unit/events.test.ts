@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -6,11 +6,13 @@ import { eventRowMaker, ledgerRowOf } from '../../src/events/eventLedgerRow.js';
 import {
   eventSchema,
   normalizeEvent,
+  sameEvent,
+  storedForm,
   parseEvent,
   type EventInput,
 } from '../../src/events/eventSchema.js';
 import { readJsonRecordBatches } from '../../src/events/readJsonRecords.js';
-import { Canonical, canonicalJson } from '../../src/integrity/canonicalJson.js';
+import { Canonical } from '../../src/integrity/canonicalJson.js';
 import { toContentColumns, type CatalogColumn } from '../../src/integrity/contentColumns.js';
 import { prepareLedgerRow } from '../../src/integrity/ledger.js';
 
@@ -89,26 +91,35 @@ const validEvent: fc.Arbitrary<EventInput> = eventLike
   .map((r) => r.data as EventInput);
 
 describe('normalizeEvent', () => {
-  it('content_sha256 is the sha256 of the canonical JSON of the event as sent', () => {
+  it('an event sent again is the same event as the one stored from it', () => {
     fc.assert(
       fc.property(validEvent, (input) => {
         const e = normalizeEvent(input, 1);
-        const identity = {
-          event_id: e.event_id,
-          type: e.type,
-          module: e.module,
-          actor: e.actor,
-          task_id: e.task_id,
-          run_id: e.run_id,
-          occurred_at: input.occurred_at === undefined ? null : e.occurred_at,
-          parents: e.parents,
-          inputs: e.inputs,
-          payload: input.payload ?? {},
-        };
-        expect(e.content_sha256).toBe(hash('sha256', canonicalJson(identity)));
+        expect(sameEvent(normalizeEvent(input, 2), storedForm(e))).toBe(true);
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('any other field, or another payload, is another event; a defaulted time matches any', () => {
+    const stored = storedForm(
+      normalizeEvent({ event_id: 'a', type: 't', occurred_at: '2026-01-01T00:00:00Z' }, 1),
+    );
+    expect(sameEvent(normalizeEvent({ event_id: 'a', type: 't' }, 1), stored)).toBe(true);
+    for (const other of [
+      { type: 'u' },
+      { type: 't', actor: 'x' },
+      { type: 't', payload: { k: 1 } },
+      { type: 't', parents: ['p'] },
+      { type: 't', occurred_at: '2026-01-01T00:00:01Z' },
+    ])
+      expect(sameEvent(normalizeEvent({ event_id: 'a', ...other }, 1), stored)).toBe(false);
+    // An erased payload matches any payload; the other fields must still match.
+    const erased = { ...stored, payload: null };
+    expect(
+      sameEvent(normalizeEvent({ event_id: 'a', type: 't', payload: { k: 1 } }, 1), erased),
+    ).toBe(true);
+    expect(sameEvent(normalizeEvent({ event_id: 'a', type: 'u' }, 1), erased)).toBe(false);
   });
 });
 
@@ -125,11 +136,11 @@ const EVENTS_CATALOG: CatalogColumn[] = [
   ['parents', 'jsonb'],
   ['inputs', 'jsonb'],
   ['payload', 'jsonb'],
-  ['content_sha256', 'bpchar'],
+  ['payload_salt', 'bytea'],
   ['chain', 'text'],
   ['seq', 'int8'],
-  ['prev_hash', 'bpchar'],
-  ['hash', 'bpchar'],
+  ['prev_hash', 'bytea'],
+  ['hash', 'bytea'],
   ['hash_version', 'int2'],
 ].map(([name, type]) => ({ name: name as string, type: type as string, elem: null }));
 
@@ -142,9 +153,17 @@ describe("events' ledger rows", () => {
     fc.assert(
       fc.property(validEvent, (input) => {
         const e = normalizeEvent(input, 1);
-        const generic = prepareLedgerRow(columns, ledgerRowOf(e, recordedAt));
-        expect(fast(e, recordedAt)).toEqual(generic);
+        const salt = randomBytes(16);
+        const generic = prepareLedgerRow(columns, ledgerRowOf(e, recordedAt, salt));
+        expect(fast(e, recordedAt, salt)).toEqual(generic);
         expect(e.payloadJson).toBeInstanceOf(Canonical);
+        // The payload is hashed as its salted commitment, never as itself.
+        const content = JSON.parse(generic.canonical) as Record<string, unknown>;
+        expect(content.payload).toBeUndefined();
+        expect(content.payload_salt).toBeUndefined();
+        expect(content.payload_commitment).toBe(
+          hash('sha256', Buffer.concat([salt, Buffer.from(e.payloadJson.text, 'utf8')])),
+        );
       }),
       { numRuns: 500 },
     );

@@ -77,9 +77,9 @@ async function query(context: Context): Promise<void> {
     const detail = await withDb(context, (db) => eventDetail(db.knex, id));
     out.result(detail, () =>
       [
-        `${detail.eventId}  ${detail.type}`,
-        `module ${detail.module ?? '-'}; actor ${detail.actor ?? '-'}; task ${detail.taskId ?? '-'}${detail.runId ? `; run ${detail.runId}` : ''}`,
-        `occurred ${detail.occurredAt}; recorded ${detail.recordedAt}; chain ${detail.chain} #${detail.seq}`,
+        `${detail.event_id}  ${detail.type}`,
+        `module ${detail.module ?? '-'}; actor ${detail.actor ?? '-'}; task ${detail.task_id ?? '-'}${detail.run_id ? `; run ${detail.run_id}` : ''}`,
+        `occurred ${detail.occurred_at}; recorded ${detail.recorded_at}; chain ${detail.chain} #${detail.seq}`,
         `parents:  ${detail.parents.join(', ') || '-'}`,
         `children: ${detail.children.join(', ') || '-'}`,
         `inputs:   ${detail.inputs.join(', ') || '-'}`,
@@ -105,12 +105,12 @@ async function query(context: Context): Promise<void> {
     const table = out.table(
       ['event', 'type', 'module', 'actor', 'task', 'occurred at', 'parents'],
       result.events.map((e) => [
-        e.eventId,
+        e.event_id,
         e.type,
         e.module ?? '',
         e.actor ?? '',
-        e.taskId ?? '',
-        e.occurredAt,
+        e.task_id ?? '',
+        e.occurred_at,
         e.parents.length,
       ]),
     );

@@ -9,6 +9,7 @@ import type { Context, Handler } from '../context.js';
 import { describeTarget, displayPath, requireYesOnProd } from '../guards.js';
 import { meter } from '../meter.js';
 import { withDb } from '../withDb.js';
+import { legacyStoreError } from '../../db/storeGeneration.js';
 
 async function runExport(context: Context): Promise<void> {
   const { settings, out, invocation } = context;
@@ -34,38 +35,45 @@ async function runExport(context: Context): Promise<void> {
   const onProgress = (n: number) => rowsMeter.update(n, total ? n / total : undefined);
   const sink = openSink(outPath);
   try {
-    const summary = await withDb(context, async (db) => {
-      if (o.all) {
-        const manifest = await exportBundle(db, sink, onProgress, (n) => (total = n));
-        return {
-          kind: 'bundle',
-          rows: manifest.chains.reduce((a, c) => a + c.size, 0),
-          chains: manifest.chains,
-          out: outPath,
+    const summary = await withDb(
+      context,
+      async (db, legacy) => {
+        if (o.all) {
+          if (legacy) throw legacyStoreError();
+          const manifest = await exportBundle(db, sink, onProgress, (n) => (total = n));
+          return {
+            kind: 'bundle',
+            rows: manifest.chains.reduce((a, c) => a + c.size, 0),
+            chains: manifest.chains,
+            out: outPath,
+          };
+        }
+        const filters = {
+          id: o.id as string | undefined,
+          status: o.status as string | undefined,
+          type: o.type as string | undefined,
+          module: o.module as string | undefined,
+          actor: o.actor as string | undefined,
+          task: o.task as string | undefined,
+          since: parseTime(o.since as string | undefined, '--since'),
+          until: parseTime(o.until as string | undefined, '--until'),
         };
-      }
-      const filters = {
-        id: o.id as string | undefined,
-        status: o.status as string | undefined,
-        type: o.type as string | undefined,
-        module: o.module as string | undefined,
-        actor: o.actor as string | undefined,
-        task: o.task as string | undefined,
-        since: parseTime(o.since as string | undefined, '--since'),
-        until: parseTime(o.until as string | undefined, '--until'),
-      };
-      const rows = await exportRecords(
-        db,
-        kind as ExportKind,
-        format as ExportFormat,
-        filters,
-        sink,
-        onProgress,
-        // Counted first only where progress is shown: a terminal, for the time left.
-        progress.shown ? (n) => (total = n) : undefined,
-      );
-      return { kind, format, rows, out: outPath ?? null };
-    });
+        const rows = await exportRecords(
+          db,
+          kind as ExportKind,
+          format as ExportFormat,
+          filters,
+          sink,
+          onProgress,
+          // Counted first only where progress is shown: a terminal, for the time left.
+          progress.shown ? (n) => (total = n) : undefined,
+          legacy,
+        );
+        return { kind, format, rows, out: outPath ?? null };
+      },
+      // A 0.x store's records can still be exported, to archive them into a 1.0 store.
+      { legacy: true },
+    );
     await sink.finish();
     progress.stop();
     // Data went to stdout unless --out: then the summary goes to stderr, never mixed into it.

@@ -22,8 +22,11 @@ export const handler: Handler = async (context) => {
         context,
         (db) => ping(db),
         waitSeconds > 0
-          ? { connectTimeoutMs: Math.max(500, Math.min(10_000, deadline - Date.now())) }
-          : {},
+          ? {
+              connectTimeoutMs: Math.max(500, Math.min(10_000, deadline - Date.now())),
+              legacy: true,
+            }
+          : { legacy: true },
       );
       const connectMs = Date.now() - started;
       const t = settings.target;
