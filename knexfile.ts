@@ -3,7 +3,8 @@
 // COS_MODULE=<module> points it at that module's folder and history instead of the core's.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { knexConfigs } from './src/db/knexConfigs.js';
+// The built module: the package ships dist/, not src/.
+import { knexConfigs } from './dist/src/db/knexConfigs.js';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const module = process.env.COS_MODULE;

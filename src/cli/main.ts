@@ -39,6 +39,7 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'link list': () => import('./commands/link.js'),
   keygen: () => import('./commands/keygen.js'),
   'agent-role': () => import('./commands/agentRole.js'),
+  'json-schema': () => import('./commands/jsonSchema.js'),
 };
 
 function version(): string {
@@ -96,7 +97,7 @@ function report(out: Output, error: unknown): number {
       out.result(
         {
           error: {
-            exitCode: error.exitCode,
+            exit_code: error.exitCode,
             message: error.message,
             hint: error.hint ?? null,
             ...error.details,
@@ -116,7 +117,7 @@ function report(out: Output, error: unknown): number {
     out.result(
       {
         error: {
-          exitCode: ExitCode.internal,
+          exit_code: ExitCode.internal,
           message: `internal error: ${err?.message ?? String(error)}`,
           hint: 'rerun with --verbose for the stack trace, and report it',
         },
@@ -158,11 +159,17 @@ export async function main(
     return ExitCode.ok;
   }
   const program = buildProgram(dispatch, version());
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (text) => process.stdout.write(text),
-    writeErr: (text) => process.stderr.write(text),
-  });
+  // Every command, not just the root: commander copies these settings only to commands made
+  // after them, and a subcommand's parse error would otherwise exit 1 on its own.
+  const configure = (command: typeof program): void => {
+    command.exitOverride();
+    command.configureOutput({
+      writeOut: (text) => process.stdout.write(text),
+      writeErr: (text) => process.stderr.write(text),
+    });
+    for (const sub of command.commands) configure(sub);
+  };
+  configure(program);
 
   let interrupting = false;
   const onSigint = () => {
@@ -194,6 +201,15 @@ export async function main(
       ) {
         return ExitCode.ok;
       }
+      // Commander has written its line to stderr; a script asking for JSON gets the document too.
+      if (argv.includes('--json'))
+        (out ?? (await outputFor(argv, env))).document({
+          error: {
+            exit_code: ExitCode.usage,
+            message: error.message.replace(/^error: /, ''),
+            hint: 'see `cos-db help` or `cos-db <command> --help`',
+          },
+        });
       return ExitCode.usage;
     }
     return report(out ?? (await outputFor(argv, env)), error);

@@ -121,9 +121,11 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
 
   const seed = program.command('seed').description('development seed data');
   seed
-    .command('run')
-    .description('run the seeds in seeds/ (prod needs --yes)')
-    .option('--specific <file>', 'run only this seed file')
+    .command('run [name]')
+    .description(
+      "run the project's seeds/ (prod needs --yes); NAME: one seed file, or an example that comes with cos-db (demo)",
+    )
+    .option('--specific <file>', 'run only this seed file (the same as NAME)')
     .action(run('seed run'));
 
   const archive = program
@@ -186,11 +188,14 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
   program
     .command('trace <id>')
     .description(
-      'lineage of an event or PRD version (prd:ID@VERSION): ancestors, or --down, or --both',
+      'lineage of an event or PRD version (prd:ID@VERSION; prd:ID is the latest): ancestors, or --down, or --both',
     )
     .option('--down', 'descendants instead of ancestors')
     .option('--both', 'ancestors and descendants')
-    .option('--depth <n>', 'how many steps (default 20); fast at any depth')
+    .option(
+      '--depth <n>',
+      'how many steps (default 20); fast at any depth; says when lineage goes on past it',
+    )
     .option(
       '--format <format>',
       'tree, table, json, mermaid or dot (default tree; json with --json)',
@@ -263,6 +268,12 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     .option('--out <file>', 'private key path (public key beside it, .pub)', undefined)
     .option('--force', 'overwrite an existing key')
     .action(run('keygen'));
+  program
+    .command('json-schema [name]')
+    .description(
+      'the JSON Schema (draft 2020-12) of a document cos-db reads or writes; without a name, the list',
+    )
+    .action(run('json-schema'));
 
   return program;
 }

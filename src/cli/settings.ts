@@ -1,8 +1,8 @@
 import { userInfo } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageRoot } from '../packageRoot.js';
+import { findProjectRoot, type ProjectRoot } from '../config/project.js';
 import { ENV_NAMES, isEnvName, type EnvName } from '../config/envs.js';
-import { resolveTargets, type Target } from '../config/resolveTargets.js';
+import { resolveTargets, VariableSources, type Target } from '../config/resolveTargets.js';
 import { usageError } from '../errors.js';
 
 export type GlobalOptions = {
@@ -26,7 +26,9 @@ export type Settings = {
   lockTimeoutMs: number;
   actor: string;
   signingKeyPath: string | undefined;
-  /** Core migrations here, each module's in a subfolder. */
+  /** The project's root and what marked it (findProjectRoot). */
+  project: ProjectRoot;
+  /** Each module's migrations in a subfolder of this (the core's come from the package). */
   migrationsDir: string;
   seedsDir: string;
   cwd: string;
@@ -63,7 +65,11 @@ export function loadSettings(
         `COS_ENV: unknown environment "${processEnv.COS_ENV}"; valid: ${ENV_NAMES.join(', ')}`,
       );
   }
-  const lockRaw = options.lockTimeout ?? processEnv.COS_LOCK_TIMEOUT ?? '60';
+  const project = findProjectRoot(cwd);
+  // Read like every other variable: .env.<env>, the environment, .env (of the project).
+  const vars = new VariableSources(project.root, processEnv);
+  const variable = (name: string) => vars.get(name, env)?.value;
+  const lockRaw = options.lockTimeout ?? variable('COS_LOCK_TIMEOUT') ?? '60';
   const lockSeconds = Number(lockRaw);
   if (!Number.isFinite(lockSeconds) || lockSeconds < 0) {
     problems.push(`--lock-timeout: "${lockRaw}" is not a number of seconds`);
@@ -75,7 +81,18 @@ export function loadSettings(
         : `invalid options:\n  ${problems.join('\n  ')}`,
     );
   }
-  const targets = resolveTargets({ cwd, processEnv, url: options.url, urlEnv: env });
+  const targets = resolveTargets({
+    cwd,
+    projectRoot: project.root,
+    processEnv,
+    url: options.url,
+    urlEnv: env,
+  });
+  const dirOf = (name: string, fallback: string) => {
+    const found = variable(name);
+    return found ? resolve(project.root, found) : join(project.root, fallback);
+  };
+  const signingKey = variable('COS_SIGNING_KEY');
   return {
     env,
     envSource,
@@ -83,16 +100,11 @@ export function loadSettings(
     targets,
     yes: options.yes ?? false,
     lockTimeoutMs: lockSeconds * 1000,
-    actor: processEnv.COS_ACTOR || osUser(),
-    signingKeyPath: processEnv.COS_SIGNING_KEY
-      ? resolve(cwd, processEnv.COS_SIGNING_KEY)
-      : undefined,
-    migrationsDir: processEnv.COS_MIGRATIONS_DIR
-      ? resolve(cwd, processEnv.COS_MIGRATIONS_DIR)
-      : join(packageRoot(), 'migrations'),
-    seedsDir: processEnv.COS_SEEDS_DIR
-      ? resolve(cwd, processEnv.COS_SEEDS_DIR)
-      : join(packageRoot(), 'seeds'),
+    actor: variable('COS_ACTOR') ?? osUser(),
+    signingKeyPath: signingKey ? resolve(project.root, signingKey) : undefined,
+    project,
+    migrationsDir: dirOf('COS_MIGRATIONS_DIR', 'migrations'),
+    seedsDir: dirOf('COS_SEEDS_DIR', 'seeds'),
     cwd,
   };
 }

@@ -13,7 +13,7 @@ export type TargetDescription = {
   port: number | null;
   database: string | null;
   user: string | null;
-  dataDir: string | null;
+  data_dir: string | null;
   source: string;
   parts: Record<string, string>;
   /** true/false after a TCP probe (server) or a look at the data directory (embedded); null if not checked. */
@@ -55,7 +55,7 @@ export async function describeTargets(
           port: null,
           database: null,
           user: null,
-          dataDir: t.dataDir,
+          data_dir: t.dataDir,
           source: t.source,
           parts: {},
           reachable: check ? true : null,
@@ -72,7 +72,7 @@ export async function describeTargets(
         port: t.port,
         database: t.database,
         user: t.user ?? null,
-        dataDir: null,
+        data_dir: null,
         source: t.source,
         parts: t.parts,
         reachable,

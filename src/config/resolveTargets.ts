@@ -32,7 +32,10 @@ export type EmbeddedTarget = {
 export type Target = ServerTarget | EmbeddedTarget;
 
 export type ConfigInput = {
+  /** Where --url's relative pglite: path is resolved (the shell's folder). */
   cwd: string;
+  /** The project's root (findProjectRoot): its .env files and its embedded store; else cwd. */
+  projectRoot?: string | undefined;
   processEnv: Record<string, string | undefined>;
   /** --url, applied to the selected environment only. */
   url?: string | undefined;
@@ -228,16 +231,17 @@ function resolveOne(
   if (input.url !== undefined && input.urlEnv === env) {
     return fromUrl(env, { value: input.url, source: '--url' }, input.cwd, problems);
   }
+  const root = input.projectRoot ?? input.cwd;
   const specific = vars.get(`COS_${env.toUpperCase()}_DATABASE_URL`, env);
-  if (specific) return fromUrl(env, specific, input.cwd, problems);
+  if (specific) return fromUrl(env, specific, root, problems);
   const generic = vars.get('DATABASE_URL', env);
-  if (generic) return fromUrl(env, generic, input.cwd, problems);
+  if (generic) return fromUrl(env, generic, root, problems);
   const parts = fromParts(env, vars, problems);
   if (parts) return parts;
   return {
     env,
     engine: 'embedded',
-    dataDir: resolve(input.cwd, '.cos-db', env),
+    dataDir: resolve(root, '.cos-db', env),
     source: 'nothing configured: the embedded default',
     explicit: false,
   };
@@ -249,7 +253,7 @@ function resolveOne(
  * else the embedded store (dev, test) or localhost (prod). Every problem is reported at once.
  */
 export function resolveTargets(input: ConfigInput): Record<EnvName, Target> {
-  const vars = new VariableSources(input.cwd, input.processEnv);
+  const vars = new VariableSources(input.projectRoot ?? input.cwd, input.processEnv);
   const problems: string[] = [];
   const result: Partial<Record<EnvName, Target>> = {};
   for (const env of ENV_NAMES) {

@@ -3,9 +3,9 @@ import type { Database } from './withDatabase.js';
 export type PingResult = {
   env: string;
   engine: 'postgres' | 'embedded';
-  serverVersion: string;
+  server_version: string;
   version: string;
-  roundTripMs: number;
+  round_trip_ms: number;
 };
 
 /** Asks the server for its version and measures one round trip (median of three). */
@@ -24,8 +24,8 @@ export async function ping(db: Database): Promise<PingResult> {
   return {
     env: db.target.env,
     engine: db.engine,
-    serverVersion: row?.server_version.split(' ')[0] ?? 'unknown',
+    server_version: row?.server_version.split(' ')[0] ?? 'unknown',
     version: row?.version ?? 'unknown',
-    roundTripMs: Math.round((times[1] ?? 0) * 100) / 100,
+    round_trip_ms: Math.round((times[1] ?? 0) * 100) / 100,
   };
 }

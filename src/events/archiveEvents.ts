@@ -56,7 +56,7 @@ export type ArchiveEventsOptions = {
 
 export type ArchiveEventsResult = {
   new: number;
-  alreadyArchived: number;
+  already_archived: number;
   /** The new events' ids; null past 10,000 (counts only). */
   ids: string[] | null;
   batches: number;
@@ -372,7 +372,7 @@ async function archiveChunkCarefully(
           `${where(label, event)}: event ${event.event_id} is already archived with other content`,
           {
             hint: 'an event is immutable: give the new one its own event_id',
-            details: { line: event.line, eventId: event.event_id },
+            details: { line: event.line, event_id: event.event_id },
           },
         );
       }
@@ -413,7 +413,7 @@ async function archiveChunkCarefully(
           `${where(label, event)}: parent ${parent} of event ${event.event_id} is not archived${at !== undefined ? ' before it (it comes later in the input)' : ''}`,
           {
             hint: 'archive the parent first, or put it earlier in the input',
-            details: { line: event.line, eventId: event.event_id, parent },
+            details: { line: event.line, event_id: event.event_id, parent },
           },
         );
       }
@@ -439,7 +439,7 @@ async function archiveChunkCarefully(
         `${where(label, event)}: input ${missing.ref} of event ${event.event_id} is not an archived PRD version`,
         {
           hint: 'archive the PRD first (cos-db archive prd), or check the id and version (cos-db query prd)',
-          details: { line: event.line, eventId: event.event_id, input: missing.ref },
+          details: { line: event.line, event_id: event.event_id, input: missing.ref },
         },
       );
     }
@@ -463,7 +463,7 @@ export async function archiveEvents(
   const batchSize = options.batchSize ?? 2000;
   const retries = options.atomic || knex.isTransaction ? 0 : (options.retries ?? 2);
   const chunkSize = Math.min(batchSize, CHUNK);
-  const result: ArchiveEventsResult = { new: 0, alreadyArchived: 0, ids: [], batches: 0 };
+  const result: ArchiveEventsResult = { new: 0, already_archived: 0, ids: [], batches: 0 };
   const recordedAt = new Date().toISOString();
   // Inside a caller's transaction (a seed) work there; --atomic makes the input one transaction.
   const outer = knex.isTransaction ? (knex as Knex.Transaction) : undefined;
@@ -536,7 +536,7 @@ export async function archiveEvents(
     for (const [chain, head] of batch.heads) written.set(chain, head);
     if (batch.own && batch.events >= batchSize) await commit();
     result.new += fresh.length;
-    result.alreadyArchived += already;
+    result.already_archived += already;
     batch.counted.fresh += fresh.length;
     batch.counted.already += already;
     if (result.ids) {
@@ -552,7 +552,7 @@ export async function archiveEvents(
     open = undefined;
     await rollbackQuietly(batch.trx);
     result.new -= batch.counted.fresh;
-    result.alreadyArchived -= batch.counted.already;
+    result.already_archived -= batch.counted.already;
     if (result.ids) result.ids.length -= batch.counted.ids;
     done -= batch.counted.fresh + batch.counted.already;
     written.clear();
@@ -660,7 +660,7 @@ export async function archiveEvents(
     if (open?.own) await rollbackQuietly(open.trx);
     throw howFar(databaseError(error), error, committed, options);
   }
-  if (result.new === 0 && result.alreadyArchived === 0) {
+  if (result.new === 0 && result.already_archived === 0) {
     throw usageError(`${options.label}: no events in the input`);
   }
   return result;

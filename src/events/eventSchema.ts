@@ -9,7 +9,16 @@ const timeString = z.string().refine((v) => strictTime(v) !== undefined, {
     'is not an RFC 3339 date-time with a zone, in range (e.g. 2026-12-01T09:30:00Z; no 24:00, no leap second, years 0001-9999)',
 });
 
-/** An event as producers send it. Only `type` is required. */
+const text = (max: number) => z.string().min(1).max(max);
+/** A field an archived event record has (null when empty), accepted as absent when null. */
+const orNull = <T extends z.ZodType>(t: T) => t.nullable().optional();
+
+/**
+ * An event as producers send it. Only `type` is required. An archived event record (query
+ * events, export events) is accepted as it is: its empty fields are null, and its place in the
+ * chain it came from (recorded_at, chain, seq, prev_hash, hash) is ignored — the event gets a
+ * place of its own in this store.
+ */
 export const eventSchema = z
   .object({
     event_id: z
@@ -20,26 +29,44 @@ export const eventSchema = z
         message: 'must not start with "prd:" (that names PRD versions)',
       })
       .optional(),
-    type: z.string().min(1).max(200),
-    module: z
-      .string()
-      .min(1)
-      .max(63)
-      .regex(/^[a-z][a-z0-9_]*$/, 'must be a lowercase identifier')
-      .optional(),
-    actor: z.string().min(1).max(200).optional(),
-    task_id: z.string().min(1).max(200).optional(),
-    run_id: z.string().min(1).max(200).optional(),
+    type: text(200),
+    module: orNull(
+      z
+        .string()
+        .min(1)
+        .max(63)
+        .regex(/^[a-z][a-z0-9_]*$/, 'must be a lowercase identifier'),
+    ),
+    actor: orNull(text(200)),
+    task_id: orNull(text(200)),
+    run_id: orNull(text(200)),
     occurred_at: timeString.optional(),
-    parents: z.array(z.string().min(1).max(200)).max(1000).optional(),
+    parents: z.array(text(200)).max(1000).optional(),
     inputs: z.array(z.string().regex(PRD_REF, 'must be prd:ID@VERSION')).max(1000).optional(),
     payload: z.record(z.string(), z.unknown()).optional(),
+    recorded_at: z.string().optional().describe("ignored: a record's, from the store it came from"),
+    chain: z.string().optional().describe('ignored'),
+    seq: z.string().optional().describe('ignored'),
+    prev_hash: z.string().optional().describe('ignored'),
+    hash: z.string().optional().describe('ignored'),
   })
   .strict();
 
 export type EventInput = z.infer<typeof eventSchema>;
 
-const EVENT_KEYS = new Set(Object.keys(eventSchema.shape));
+/** The keys a producer's event has (a record's extra ones go the zod way). */
+const EVENT_KEYS = new Set([
+  'event_id',
+  'type',
+  'module',
+  'actor',
+  'task_id',
+  'run_id',
+  'occurred_at',
+  'parents',
+  'inputs',
+  'payload',
+]);
 const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
 const isText = (v: unknown, max: number): v is string =>

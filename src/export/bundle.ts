@@ -35,10 +35,10 @@ export type ChainHead = { table: string; chain: string; size: number; head: stri
 export type Manifest = {
   kind: 'manifest';
   format: typeof BUNDLE_FORMAT;
-  cosDbVersion: string;
-  schemaVersion: string;
+  cos_db_version: string;
+  schema_version: string;
   origin: string | null;
-  createdAt: string;
+  created_at: string;
   chains: ChainHead[];
   modules: number;
 };
@@ -91,12 +91,12 @@ export async function exportBundle(
     const manifest: Manifest = {
       kind: 'manifest',
       format: BUNDLE_FORMAT,
-      cosDbVersion: (
+      cos_db_version: (
         JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
       ).version,
-      schemaVersion: await schemaVersion(trx),
+      schema_version: await schemaVersion(trx),
       origin: await storeOrigin(trx),
-      createdAt: new Date().toISOString(),
+      created_at: new Date().toISOString(),
       chains: await heads(trx, tables),
       modules: modules.length,
     };
@@ -139,7 +139,7 @@ type BundleRecord =
 
 export type ImportReport = {
   chains: Array<{ table: string; chain: string; had: number; appended: number; head: string }>;
-  modulesAdded: number;
+  modules_added: number;
 };
 
 const key = (table: string, chain: string) => `${table}\u0000${chain}`;
@@ -164,10 +164,10 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     );
   }
   const ours = await schemaVersion(knex);
-  if (ours !== manifest.schemaVersion) {
+  if (ours !== manifest.schema_version) {
     throw new CosError(
       ExitCode.drift,
-      `the bundle is of schema ${manifest.schemaVersion}; this database is at ${ours}`,
+      `the bundle is of schema ${manifest.schema_version}; this database is at ${ours}`,
       { hint: 'migrate both to the same version (cos-db migrate) and try again' },
     );
   }
@@ -236,7 +236,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         appended: 0,
         head: c.head,
       })),
-      modulesAdded: 0,
+      modules_added: 0,
     };
     const byChain = new Map(report.chains.map((c) => [key(c.table, c.chain), c]));
     let pending: { table: string; rows: unknown[] } | undefined;
@@ -279,7 +279,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
           ],
         );
         if ((added.rowCount ?? 0) > 0) {
-          report.modulesAdded += 1;
+          report.modules_added += 1;
           await trx.raw(`create schema if not exists "${name.replace(/"/g, '""')}"`);
         }
         continue;

@@ -14,15 +14,15 @@ import { canonicalJson } from './canonicalJson.js';
 import { qualified } from './contentColumns.js';
 import { splitTable, storeOrigin, type VerifyReport } from './verify.js';
 
-export const CHECKPOINT_FORMAT = 'cos-db-checkpoint/1';
+export const CHECKPOINT_FORMAT = 'cos-db-checkpoint/2';
 
 export type CheckpointBody = {
   format: typeof CHECKPOINT_FORMAT;
   origin: string;
   database: string;
-  createdAt: string;
+  created_at: string;
   chains: Array<{ table: string; chain: string; size: number; head: string }>;
-  publicKey: string;
+  public_key: string;
 };
 
 export type Checkpoint = CheckpointBody & { signature: string };
@@ -64,7 +64,7 @@ export function loadPublicKey(path: string): KeyObject {
   }
 }
 
-export function keygen(path: string, force = false): { privateKey: string; publicKey: string } {
+export function keygen(path: string, force = false): { private_key: string; public_key: string } {
   const publicPath = `${path}.pub`;
   prepareOutputFile(path, { label: 'keygen --out', createFolder: true });
   prepareOutputFile(publicPath, { label: 'keygen --out' });
@@ -76,7 +76,7 @@ export function keygen(path: string, force = false): { privateKey: string; publi
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   writeFileSync(path, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   writeFileSync(publicPath, publicKey.export({ type: 'spki', format: 'pem' }), { mode: 0o644 });
-  return { privateKey: path, publicKey: publicPath };
+  return { private_key: path, public_key: publicPath };
 }
 
 /** Signs every chain's size and head, with the store's identity and the time. */
@@ -97,11 +97,11 @@ export async function makeCheckpoint(
     format: CHECKPOINT_FORMAT,
     origin,
     database,
-    createdAt: new Date().toISOString(),
+    created_at: new Date().toISOString(),
     chains: report.chains
       .filter((c) => c.head !== null)
       .map((c) => ({ table: c.table, chain: c.chain, size: c.size, head: c.head as string })),
-    publicKey: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
+    public_key: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
   };
   const signature = sign(null, Buffer.from(canonicalJson(body)), key).toString('base64');
   return { ...body, signature };
@@ -139,8 +139,8 @@ export function readCheckpointFile(path: string): Checkpoint {
 }
 
 export type CheckpointCheck = {
-  signedBy: 'trusted key' | 'key inside the checkpoint';
-  createdAt: string;
+  signed_by: 'trusted key' | 'key inside the checkpoint';
+  created_at: string;
   chains: Array<{
     table: string;
     chain: string;
@@ -164,7 +164,7 @@ export async function checkCheckpoint(
   const { signature, ...body } = checkpoint;
   let key: KeyObject;
   try {
-    key = trusted ?? createPublicKey(body.publicKey);
+    key = trusted ?? createPublicKey(body.public_key);
   } catch {
     throw integrityError('the checkpoint holds no usable public key');
   }
@@ -192,8 +192,8 @@ export async function checkCheckpoint(
     );
   }
   const result: CheckpointCheck = {
-    signedBy: trusted ? 'trusted key' : 'key inside the checkpoint',
-    createdAt: body.createdAt,
+    signed_by: trusted ? 'trusted key' : 'key inside the checkpoint',
+    created_at: body.created_at,
     chains: [],
     ok: true,
   };

@@ -10,7 +10,7 @@ export type DerivedReport = {
     event_id: string | null;
     edge: string;
   }>;
-  problemCount: number;
+  problem_count: number;
 };
 
 const DERIVED_LISTED = 100;
@@ -87,7 +87,7 @@ export async function verifyDerivedEdges(knex: Knex): Promise<DerivedReport[]> {
       event_id,
       edge,
     }));
-    let problemCount = Number(rows[0]?.n ?? 0);
+    let problem_count = Number(rows[0]?.n ?? 0);
     for (const t of TRIGGERS.filter((x) => x.table === check.table || x.table === 'cc.events')) {
       const found = triggers.find((r) => r.rel === t.table && r.tgname === t.name);
       if (found?.tgenabled === 'A') continue;
@@ -96,13 +96,13 @@ export async function verifyDerivedEdges(knex: Knex): Promise<DerivedReport[]> {
         event_id: null,
         edge: `trigger ${t.name} on ${t.table} is ${found ? (found.tgenabled === 'D' ? 'disabled' : 'not ENABLE ALWAYS') : 'missing'}`,
       });
-      problemCount += 1;
+      problem_count += 1;
     }
     reports.push({
       table: check.table,
-      status: problemCount ? 'broken' : 'intact',
+      status: problem_count ? 'broken' : 'intact',
       problems,
-      problemCount,
+      problem_count,
     });
   }
   return reports;

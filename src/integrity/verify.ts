@@ -30,7 +30,7 @@ export type ChainReport = {
   /** Every bad position, in chain order, up to PROBLEMS_LISTED. */
   problems: Problem[];
   /** How many bad positions there are in all (problems may list fewer). */
-  problemCount: number;
+  problem_count: number;
 };
 
 export type TableReport = { table: string; rows: number; guards: 'ok' | string };
@@ -133,7 +133,7 @@ type Walk = {
   prev: string;
   head: string | null;
   problems: Problem[];
-  problemCount: number;
+  problem_count: number;
 };
 
 /** What is wrong with one row, given the chain walked so far; null if nothing is. */
@@ -211,7 +211,7 @@ export async function verifyLedger(
         status: 'broken',
         problem: missing,
         problems: [missing],
-        problemCount: 1,
+        problem_count: 1,
       });
       continue;
     }
@@ -240,10 +240,10 @@ export async function verifyLedger(
         chain: walk.chain,
         size: walk.size,
         head: walk.head,
-        status: walk.problemCount ? 'broken' : 'intact',
+        status: walk.problem_count ? 'broken' : 'intact',
         problem: walk.problems[0] ?? null,
         problems: walk.problems,
-        problemCount: walk.problemCount,
+        problem_count: walk.problem_count,
       });
     };
     const fetchPage = async (after: [string, string] | undefined): Promise<StoredLedgerRow[]> => {
@@ -280,7 +280,7 @@ export async function verifyLedger(
             prev: GENESIS_HASH,
             head: null,
             problems: [],
-            problemCount: 0,
+            problem_count: 0,
           };
         }
         walk.size += 1;
@@ -289,7 +289,7 @@ export async function verifyLedger(
         // next: a rewritten row still names the hash its predecessor has.
         const problem = rowProblem(walk, row, columns);
         if (problem) {
-          walk.problemCount += 1;
+          walk.problem_count += 1;
           if (walk.problems.length < PROBLEMS_LISTED) walk.problems.push(problem);
         }
         walk.expected = BigInt(row.seq) + 1n;
@@ -306,7 +306,7 @@ export async function verifyLedger(
         c.status = 'broken';
         c.problem ??= problem;
         c.problems.unshift(problem);
-        c.problemCount += 1;
+        c.problem_count += 1;
       }
     }
     report.tables.push({ table: name, rows: rowsInTable, guards: guards ?? 'ok' });

@@ -14,9 +14,10 @@ export type TraceNode = {
   via: string | null;
   label: string;
   type: string | null;
-  occurredAt: string | null;
+  /** An event's occurred_at, a PRD version's archived_at. */
+  occurred_at: string | null;
   /** L3 entries this node links to (cos-db link add). */
-  links: ReadonlyArray<{ l3Ref: string; relation: string }>;
+  links: ReadonlyArray<{ l3_ref: string; relation: string }>;
 };
 
 export type TraceEdge = { from: string; to: string; kind: 'parent' | 'input' };
@@ -25,6 +26,8 @@ export type Trace = {
   root: string;
   direction: TraceDirection;
   depth: number;
+  /** The walk stopped at the depth limit with more lineage beyond it. */
+  truncated: boolean;
   nodes: TraceNode[];
   edges: TraceEdge[];
 };
@@ -67,9 +70,15 @@ const WALK_SQL = `
  */
 async function walk(eachRow: EachRow, root: string, direction: 'up' | 'down', depth: number) {
   const assembler = new WalkAssembler(direction);
+  let truncated = false;
   const take = ([distance, level]: Row) => {
     if (distance === null) {
       assembler.addLinks(...level);
+      return;
+    }
+    // The walk goes one level past the limit to tell whether there is more: that level is not shown.
+    if (distance > depth) {
+      truncated = true;
       return;
     }
     const [ids, types, actors, ats, neighbours, titles, versions] = level;
@@ -87,23 +96,48 @@ async function walk(eachRow: EachRow, root: string, direction: 'up' | 'down', de
   };
   // The planner cannot know how far a walk goes; guessing, it may compile it (JIT) for longer
   // than the walk takes.
-  await eachRow(WALK_SQL, [root, direction, depth], { jit: 'off' }, (row) => take(row as Row));
-  return assembler;
+  await eachRow(WALK_SQL, [root, direction, depth + 1], { jit: 'off' }, (row) => take(row as Row));
+  return { assembler, truncated };
+}
+
+const PRD_LATEST = /^prd:([a-z0-9][a-z0-9._-]*)$/;
+
+/** prd:ID names the PRD's latest version (prd:ID@N); anything else is left as it is. */
+async function resolveRoot(eachRow: EachRow, root: string): Promise<string> {
+  const id = PRD_LATEST.exec(root)?.[1];
+  if (id === undefined) return root;
+  let latest: number | null = null;
+  await eachRow(
+    'select max(version) from cc.prd_versions where prd_id = $1',
+    [id],
+    {},
+    (row) => (latest = row[0] as number | null),
+  );
+  if (latest === null)
+    throw notFoundError(`no PRD with id "${id}"`, { hint: 'see `cos-db query prd`' });
+  return `prd:${id}@${latest}`;
 }
 
 /**
- * Ancestors (up), descendants (down) or both of an event or a PRD version (prd:ID@VERSION), to a
- * depth; each node once, at its shortest distance, with the edges among the nodes found.
+ * Ancestors (up), descendants (down) or both of an event or a PRD version (prd:ID@VERSION, or
+ * prd:ID for its latest), to a depth; each node once, at its shortest distance, with the edges
+ * among the nodes found, and whether lineage goes on past the depth.
  */
 export async function trace(
   eachRow: EachRow,
-  root: string,
+  start: string,
   direction: TraceDirection,
   depth: number,
 ): Promise<Trace> {
   if (!Number.isInteger(depth) || depth < 0 || depth > 1_000_000)
     throw usageError('--depth must be a whole number from 0 to 1000000');
-  const first = await walk(eachRow, root, direction === 'both' ? 'up' : direction, depth);
+  const root = await resolveRoot(eachRow, start);
+  const { assembler: first, truncated: upTruncated } = await walk(
+    eachRow,
+    root,
+    direction === 'both' ? 'up' : direction,
+    depth,
+  );
   // The walk lists the start (at distance 0) whenever it is an archived event or PRD version.
   if (first.size === 0) {
     const prd = PRD_REF.test(root);
@@ -113,12 +147,17 @@ export async function trace(
   }
   if (direction !== 'both') {
     const { nodes, edges } = first.finish();
-    return { root, direction, depth, nodes, edges };
+    return { root, direction, depth, truncated: upTruncated, nodes, edges };
   }
   // Ancestors (the start last), then descendants (the start first, dropped): lineage has no
   // cycles, so the walks share only the start.
   const up = first.finish();
-  const downWalk = await walk(eachRow, root, 'down', depth);
+  const { assembler: downWalk, truncated: downTruncated } = await walk(
+    eachRow,
+    root,
+    'down',
+    depth,
+  );
   const down = downWalk.finish();
   // An edge from an ancestor straight to a descendant (past the start) is in neither walk.
   const ancestors = new Set(up.nodes.map((n) => n.id));
@@ -128,6 +167,7 @@ export async function trace(
     root,
     direction,
     depth,
+    truncated: upTruncated || downTruncated,
     nodes: [...up.nodes, ...down.nodes.slice(1)],
     edges: [...up.edges, ...down.edges, ...across],
   };

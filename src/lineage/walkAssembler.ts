@@ -14,7 +14,7 @@ export type NodeRow = [
   version: number | null,
 ];
 
-export type LinkList = Array<[l3Ref: string, relation: string]>;
+export type LinkList = Array<[l3_ref: string, relation: string]>;
 
 /** Most nodes have no links: they share one empty list rather than make 47k of them. */
 const NO_LINKS: TraceNode['links'] = Object.freeze([]);
@@ -98,7 +98,7 @@ export class WalkAssembler {
     if (this.links.size > 0)
       for (const node of nodes) {
         const links = this.links.get(node.id);
-        if (links) node.links = links.map(([l3Ref, relation]) => ({ l3Ref, relation }));
+        if (links) node.links = links.map(([l3_ref, relation]) => ({ l3_ref, relation }));
       }
     return { nodes, edges };
   }
@@ -154,7 +154,7 @@ export class WalkAssembler {
             ? `${type ?? '?'} by ${actor}`
             : (type ?? '?'),
         type: isPrd ? null : type,
-        occurredAt: at,
+        occurred_at: at,
         links: NO_LINKS,
       });
     }

@@ -8,13 +8,13 @@ export const LINKS_TABLE = { schema: 'cc', table: 'memory_links' } as const;
 export const LINKS_CHAIN = 'links';
 
 export type MemoryLink = {
-  linkId: string;
+  link_id: string;
   ref: string;
-  refKind: 'event' | 'prd';
-  l3Ref: string;
+  ref_kind: 'event' | 'prd';
+  l3_ref: string;
   relation: string;
-  createdBy: string;
-  createdAt: string;
+  created_by: string;
+  created_at: string;
 };
 
 type Row = {
@@ -27,13 +27,13 @@ type Row = {
   created_at: Date;
 };
 const toLink = (r: Row): MemoryLink => ({
-  linkId: r.link_id,
+  link_id: r.link_id,
   ref: r.ref,
-  refKind: r.ref_kind,
-  l3Ref: r.l3_ref,
+  ref_kind: r.ref_kind,
+  l3_ref: r.l3_ref,
   relation: r.relation,
-  createdBy: r.created_by,
-  createdAt: new Date(r.created_at).toISOString(),
+  created_by: r.created_by,
+  created_at: new Date(r.created_at).toISOString(),
 });
 
 async function refKind(knex: Knex, ref: string): Promise<'event' | 'prd'> {
@@ -67,7 +67,7 @@ async function refKind(knex: Knex, ref: string): Promise<'event' | 'prd'> {
 export async function addLink(
   knex: Knex,
   input: { ref: string; l3Ref: string; relation?: string | undefined; actor: string },
-): Promise<MemoryLink & { alreadyLinked: boolean }> {
+): Promise<MemoryLink & { already_linked: boolean }> {
   const l3Ref = input.l3Ref.trim();
   if (l3Ref === '' || l3Ref.length > 2000)
     throw usageError('the L3 reference must be 1 to 2000 characters (a URI or a key)');
@@ -86,7 +86,7 @@ export async function addLink(
         [input.ref, l3Ref, relation],
       )
     ).rows[0];
-    if (existing) return { ...toLink(existing), alreadyLinked: true };
+    if (existing) return { ...toLink(existing), already_linked: true };
     const row = {
       link_id: uuidv7(),
       ref: input.ref,
@@ -97,7 +97,7 @@ export async function addLink(
       created_at: new Date().toISOString(),
     };
     await appendToChain(trx, LINKS_TABLE, LINKS_CHAIN, [row]);
-    return { ...toLink({ ...row, created_at: new Date(row.created_at) }), alreadyLinked: false };
+    return { ...toLink({ ...row, created_at: new Date(row.created_at) }), already_linked: false };
   });
 }
 

@@ -7,7 +7,7 @@ export const LOCK_CLASS = 0x636f73;
 
 export type LockHolder = {
   pid: number;
-  applicationName: string;
+  application_name: string;
   user: string;
   since: string;
 };
@@ -26,7 +26,7 @@ export async function advisoryLockHolders(knex: Knex, name: string): Promise<Loc
   ).rows;
   return rows.map((r) => ({
     pid: r.pid,
-    applicationName: r.application_name,
+    application_name: r.application_name,
     user: r.usename,
     since: new Date(r.backend_start).toISOString(),
   }));
@@ -70,7 +70,7 @@ export async function withAdvisoryLock<T>(
         const who = holders
           .map(
             (h) =>
-              `pid ${h.pid} (${h.applicationName || 'no application name'}, ${h.user}, since ${h.since})`,
+              `pid ${h.pid} (${h.application_name || 'no application name'}, ${h.user}, since ${h.since})`,
           )
           .join(', ');
         throw lockTimeoutError(

@@ -9,7 +9,7 @@ export type StatusEntry = {
   name: string;
   state: MigrationState;
   batch: number | null;
-  appliedAt: string | null;
+  applied_at: string | null;
   /** ok: file matches what was applied; none: applied by plain Knex, no checksum recorded. */
   checksum: 'ok' | 'edited' | 'none' | null;
 };
@@ -25,7 +25,7 @@ export type ScopeStatus = {
 export type StatusReport = {
   scopes: ScopeStatus[];
   /** Folders under migrations/ with no module of that name in the database. */
-  unregisteredFolders: string[];
+  unregistered_folders: string[];
   /** True when nothing is pending, missing or edited. */
   clean: boolean;
 };
@@ -42,7 +42,7 @@ export async function scopeStatus(knex: Knex, scope: HistoryScope): Promise<Scop
       name: a.name,
       state: file === undefined ? 'missing' : edited ? 'edited' : 'applied',
       batch: a.batch,
-      appliedAt: a.migrationTime ? new Date(a.migrationTime).toISOString() : null,
+      applied_at: a.migrationTime ? new Date(a.migrationTime).toISOString() : null,
       checksum: a.sha256 === null ? 'none' : edited ? 'edited' : 'ok',
     };
   });
@@ -52,7 +52,7 @@ export async function scopeStatus(knex: Knex, scope: HistoryScope): Promise<Scop
         name: file.name,
         state: 'pending',
         batch: null,
-        appliedAt: null,
+        applied_at: null,
         checksum: null,
       });
     }
@@ -83,5 +83,5 @@ export async function migrationStatus(
   const clean = statuses.every(
     (s) => s.counts.pending === 0 && s.counts.missing === 0 && s.counts.edited === 0,
   );
-  return { scopes: statuses, unregisteredFolders, clean };
+  return { scopes: statuses, unregistered_folders: unregisteredFolders, clean };
 }

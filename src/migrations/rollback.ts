@@ -20,7 +20,7 @@ export type RollbackOptions = {
   onMessage?: (message: string) => void;
 };
 
-export type RollbackResult = { module: string | null; schema: string; rolledBack: string[] };
+export type RollbackResult = { module: string | null; schema: string; rolled_back: string[] };
 
 /**
  * Undoes applied migrations of one schema (the core, or --module's), newest first, each in its
@@ -72,7 +72,7 @@ export async function rollback(db: Database, options: RollbackOptions): Promise<
       const migration = await loadMigration(file);
       if (!migration.down)
         throw usageError(`${file.name} has no down(): it cannot be rolled back`, {
-          details: { rolledBack },
+          details: { rolled_back: rolledBack },
         });
       options.onMessage?.(`${scopeLabel(scope)}: rolling back ${file.name}`);
       const forget = async (k: typeof knex) => {
@@ -102,6 +102,6 @@ export async function rollback(db: Database, options: RollbackOptions): Promise<
       }
       rolledBack.push(file.name);
     }
-    return { module: scope.module, schema: scope.schema, rolledBack };
+    return { module: scope.module, schema: scope.schema, rolled_back: rolledBack };
   });
 }

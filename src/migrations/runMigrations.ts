@@ -37,13 +37,13 @@ export type ScopeRun = {
   schema: string;
   batch: number | null;
   applied: string[];
-  clearedKnexLock: boolean;
+  cleared_knex_lock: boolean;
   /** --dry-run: the SQL each previewed migration issued before being rolled back. */
   preview: Array<{ migration: string; statements: string[] }>;
-  notPreviewed: string[];
+  not_previewed: string[];
 };
 
-export type MigrateResult = { dryRun: boolean; scopes: ScopeRun[] };
+export type MigrateResult = { dry_run: boolean; scopes: ScopeRun[] };
 
 class DryRunRollback extends Error {}
 
@@ -54,7 +54,7 @@ export function lockName(scope: HistoryScope): string {
 function waiting(options: MigrateOptions, scope: HistoryScope) {
   return (holders: LockHolder[]) =>
     options.onMessage?.(
-      `waiting for the migration lock on ${scope.schema}, held by ${holders.map((h) => `pid ${h.pid} (${h.applicationName})`).join(', ') || 'another session'}`,
+      `waiting for the migration lock on ${scope.schema}, held by ${holders.map((h) => `pid ${h.pid} (${h.application_name})`).join(', ') || 'another session'}`,
     );
 }
 
@@ -126,13 +126,13 @@ async function preview(
   knex: Knex,
   scope: HistoryScope,
   pending: MigrationFile[],
-): Promise<Pick<ScopeRun, 'preview' | 'notPreviewed'>> {
-  const result: Pick<ScopeRun, 'preview' | 'notPreviewed'> = { preview: [], notPreviewed: [] };
+): Promise<Pick<ScopeRun, 'preview' | 'not_previewed'>> {
+  const result: Pick<ScopeRun, 'preview' | 'not_previewed'> = { preview: [], not_previewed: [] };
   const loaded: Array<[MigrationFile, LoadedMigration]> = [];
   for (const file of pending) loaded.push([file, await loadMigration(file)]);
   const firstNonTx = loaded.findIndex(([, m]) => !m.transactional);
   const previewable = firstNonTx === -1 ? loaded : loaded.slice(0, firstNonTx);
-  result.notPreviewed = (firstNonTx === -1 ? [] : loaded.slice(firstNonTx)).map(([f]) => f.name);
+  result.not_previewed = (firstNonTx === -1 ? [] : loaded.slice(firstNonTx)).map(([f]) => f.name);
   if (previewable.length === 0) return result;
   try {
     await knex.transaction(async (trx) => {
@@ -188,14 +188,14 @@ async function migrateScope(
         schema: scope.schema,
         batch: null,
         applied: [],
-        clearedKnexLock: false,
+        cleared_knex_lock: false,
         preview: [],
-        notPreviewed: [],
+        not_previewed: [],
       };
       if (!options.dryRun) {
         await ensureHistoryTables(knex, scope);
-        run.clearedKnexLock = await clearKnexLock(knex, scope);
-        if (run.clearedKnexLock) {
+        run.cleared_knex_lock = await clearKnexLock(knex, scope);
+        if (run.cleared_knex_lock) {
           options.onMessage?.(
             `cleared a stale knex_migrations_lock in ${scope.schema} (left set by a plain Knex run that did not finish)`,
           );
@@ -278,7 +278,7 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
       throw notFoundError(`no migration named ${options.to} in module ${options.module}`);
     }
     scopes.push(await migrateScope(db, scope, options, options.to));
-    return { dryRun, scopes };
+    return { dry_run: dryRun, scopes };
   }
   const core = coreScope();
   if (options.to) {
@@ -295,7 +295,7 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
         hint: 'see `cos-db migrate status`',
       });
     scopes.push(await migrateScope(db, owner, options, options.to));
-    return { dryRun, scopes };
+    return { dry_run: dryRun, scopes };
   }
   scopes.push(await migrateScope(db, core, options, undefined));
   for (const module of await registeredModules(knex)) {
@@ -303,5 +303,5 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
       await migrateScope(db, moduleScope(options.migrationsDir, module.name), options, undefined),
     );
   }
-  return { dryRun, scopes };
+  return { dry_run: dryRun, scopes };
 }

@@ -5,7 +5,12 @@ import { notFoundError } from '../errors.js';
 import { validateModuleName } from '../schemas/moduleName.js';
 import type { HistoryScope } from './historyTables.js';
 
-export type ModuleRow = { name: string; description: string; createdAt: string; createdBy: string };
+export type ModuleRow = {
+  name: string;
+  description: string;
+  created_at: string;
+  created_by: string;
+};
 
 /**
  * The core's migrations are part of cos-db and always come from its own migrations/ folder
@@ -45,8 +50,8 @@ export async function registeredModules(knex: Knex): Promise<ModuleRow[]> {
   return rows.map((r) => ({
     name: r.name,
     description: r.description,
-    createdAt: new Date(r.created_at).toISOString(),
-    createdBy: r.created_by,
+    created_at: new Date(r.created_at).toISOString(),
+    created_by: r.created_by,
   }));
 }
 

@@ -7,9 +7,9 @@ import { coreScope, registeredModules, moduleScope } from './scopes.js';
 export type UnlockReport = {
   schema: string;
   /** Knex's lock row was set and is now cleared. Knex records no owner for it. */
-  clearedKnexLock: boolean;
+  cleared_knex_lock: boolean;
   /** Live sessions holding cos-db's advisory lock: not touched, only named. */
-  advisoryHolders: LockHolder[];
+  advisory_holders: LockHolder[];
 };
 
 /** Clears stale knex_migrations_lock rows and names whoever holds cos-db's own migration locks. */
@@ -29,7 +29,11 @@ export async function unlock(
     const advisoryHolders =
       db.engine === 'postgres' ? await advisoryLockHolders(db.knex, lockName(scope)) : [];
     const clearedKnexLock = await clearKnexLock(db.knex, scope);
-    reports.push({ schema: scope.schema, clearedKnexLock, advisoryHolders });
+    reports.push({
+      schema: scope.schema,
+      cleared_knex_lock: clearedKnexLock,
+      advisory_holders: advisoryHolders,
+    });
   }
   return reports;
 }

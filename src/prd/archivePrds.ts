@@ -4,11 +4,11 @@ import { prdText, type PrdInput } from './parsePrd.js';
 import { PRD_CHAIN, PRD_TABLE } from './prdTable.js';
 
 export type ArchiveOutcome = {
-  prdId: string;
+  prd_id: string;
   version: number;
-  status: 'new' | 'changed' | 'unchanged';
-  sha256: string;
-  sourcePath: string | null;
+  outcome: 'new' | 'changed' | 'unchanged';
+  content_sha256: string;
+  source_path: string | null;
 };
 
 /**
@@ -41,22 +41,22 @@ export async function archivePrds(
       const before = latest.get(input.prdId);
       if (before && before.sha256 === input.sha256) {
         outcomes.push({
-          prdId: input.prdId,
+          prd_id: input.prdId,
           version: before.version,
-          status: 'unchanged',
-          sha256: input.sha256,
-          sourcePath: input.sourcePath,
+          outcome: 'unchanged',
+          content_sha256: input.sha256,
+          source_path: input.sourcePath,
         });
         continue;
       }
       const version = (before?.version ?? 0) + 1;
       latest.set(input.prdId, { version, sha256: input.sha256 });
       outcomes.push({
-        prdId: input.prdId,
+        prd_id: input.prdId,
         version,
-        status: before ? 'changed' : 'new',
-        sha256: input.sha256,
-        sourcePath: input.sourcePath,
+        outcome: before ? 'changed' : 'new',
+        content_sha256: input.sha256,
+        source_path: input.sourcePath,
       });
       toInsert.push({
         prd_id: input.prdId,

@@ -3,14 +3,14 @@ import { usageError } from '../errors.js';
 import { prdVersion, requirePrd } from './queryPrds.js';
 
 export type PrdDiff = {
-  prdId: string;
+  prd_id: string;
   from: number;
   to: number;
   hunks: Array<{
-    oldStart: number;
-    oldLines: number;
-    newStart: number;
-    newLines: number;
+    old_start: number;
+    old_lines: number;
+    new_start: number;
+    new_lines: number;
     lines: string[];
   }>;
   /** The unified diff as text. */
@@ -39,24 +39,24 @@ export async function diffPrd(
     `${prdId}@${to}`,
     a.content,
     b.content,
-    a.archivedAt,
-    b.archivedAt,
+    a.archived_at,
+    b.archived_at,
     { context: 3 },
   );
   const hunks = patch.hunks.map((h) => ({
-    oldStart: h.oldStart,
-    oldLines: h.oldLines,
-    newStart: h.newStart,
-    newLines: h.newLines,
+    old_start: h.oldStart,
+    old_lines: h.oldLines,
+    new_start: h.newStart,
+    new_lines: h.newLines,
     lines: h.lines,
   }));
   const unified = [
-    `--- ${prdId}@${from}\t${a.archivedAt}`,
-    `+++ ${prdId}@${to}\t${b.archivedAt}`,
+    `--- ${prdId}@${from}\t${a.archived_at}`,
+    `+++ ${prdId}@${to}\t${b.archived_at}`,
     ...hunks.flatMap((h) => [
-      `@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`,
+      `@@ -${h.old_start},${h.old_lines} +${h.new_start},${h.new_lines} @@`,
       ...h.lines,
     ]),
   ].join('\n');
-  return { prdId, from, to, hunks, unified };
+  return { prd_id: prdId, from, to, hunks, unified };
 }

@@ -1,31 +1,57 @@
 import type { Knex } from 'knex';
 import { notFoundError } from '../errors.js';
 import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
+import { isoTimeSql } from '../db/isoTimeSql.js';
 
 export type PrdSummary = {
-  prdId: string;
+  prd_id: string;
   title: string;
-  latestVersion: number;
+  latest_version: number;
   status: string | null;
-  lastArchivedAt: string;
-  lastArchivedBy: string;
+  last_archived_at: string;
+  last_archived_by: string;
 };
 
+/**
+ * An archived PRD version without its text: the one shape of a PRD record in every output
+ * (query, export, bundle), which adds `front_matter` and `content` where the text is asked for.
+ */
 export type PrdVersionRow = {
-  prdId: string;
+  prd_id: string;
   version: number;
   title: string;
   status: string | null;
-  sha256: string;
-  sizeBytes: number;
-  sourcePath: string | null;
+  content_sha256: string;
+  size_bytes: number;
+  source_path: string | null;
   message: string | null;
-  archivedBy: string;
-  archivedAt: string;
+  archived_by: string;
+  archived_at: string;
+  chain: string;
+  seq: string;
+  prev_hash: string;
   hash: string;
   /** Memory links to L3 from this version. */
   links: MemoryLink[];
 };
+
+/** The columns of a PRD record as the server sends them (times in ISO form, digests hex). */
+const PRD_RECORD_SQL = [
+  'prd_id',
+  'version',
+  'title',
+  'status',
+  "encode(content_sha256, 'hex') as content_sha256",
+  'size_bytes',
+  'source_path',
+  'message',
+  'archived_by',
+  `${isoTimeSql('archived_at')} as archived_at`,
+  'chain',
+  'seq::text as seq',
+  "encode(prev_hash, 'hex') as prev_hash",
+  "encode(hash, 'hex') as hash",
+].join(', ');
 
 export type PrdFilters = {
   since?: string | undefined;
@@ -73,43 +99,14 @@ export async function listPrds(knex: Knex, filters: PrdFilters = {}): Promise<Pr
     )
   ).rows;
   return rows.map((r) => ({
-    prdId: r.prd_id,
+    prd_id: r.prd_id,
     title: r.title,
-    latestVersion: r.version,
+    latest_version: r.version,
     status: r.status,
-    lastArchivedAt: new Date(r.archived_at).toISOString(),
-    lastArchivedBy: r.archived_by,
+    last_archived_at: new Date(r.archived_at).toISOString(),
+    last_archived_by: r.archived_by,
   }));
 }
-
-type VersionDbRow = {
-  prd_id: string;
-  version: number;
-  title: string;
-  status: string | null;
-  content_sha256: string;
-  size_bytes: number;
-  source_path: string | null;
-  message: string | null;
-  archived_by: string;
-  archived_at: Date;
-  hash: string;
-};
-
-const toVersion = (r: VersionDbRow): PrdVersionRow => ({
-  prdId: r.prd_id,
-  version: r.version,
-  title: r.title,
-  status: r.status,
-  sha256: r.content_sha256,
-  sizeBytes: r.size_bytes,
-  sourcePath: r.source_path,
-  message: r.message,
-  archivedBy: r.archived_by,
-  archivedAt: new Date(r.archived_at).toISOString(),
-  hash: r.hash,
-  links: [],
-});
 
 /** One PRD's history, oldest first. Unknown id: exit 3. */
 export async function prdHistory(
@@ -121,19 +118,18 @@ export async function prdHistory(
   const where = ['prd_id = ?', ...filtered.where];
   const bindings: unknown[] = [prdId, ...filtered.bindings];
   const rows = (
-    await knex.raw<{ rows: VersionDbRow[] }>(
-      `select prd_id, version, title, status, encode(content_sha256, 'hex') as content_sha256, size_bytes, source_path, message, archived_by, archived_at, encode(hash, 'hex') as hash
-         from cc.prd_versions where ${where.join(' and ')} order by version`,
+    await knex.raw<{ rows: Array<Omit<PrdVersionRow, 'links'>> }>(
+      `select ${PRD_RECORD_SQL} from cc.prd_versions where ${where.join(' and ')} order by version`,
       bindings as Knex.RawBinding[],
     )
   ).rows;
   if (rows.length === 0) await requirePrd(knex, prdId);
-  const versions = rows.map(toVersion);
+  const versions: PrdVersionRow[] = rows.map((r) => ({ ...r, links: [] }));
   const links = await listLinks(
     knex,
-    versions.map((v) => `prd:${v.prdId}@${v.version}`),
+    versions.map((v) => `prd:${v.prd_id}@${v.version}`),
   );
-  for (const v of versions) v.links = links.filter((l) => l.ref === `prd:${v.prdId}@${v.version}`);
+  for (const v of versions) v.links = links.filter((l) => l.ref === `prd:${v.prd_id}@${v.version}`);
   return versions;
 }
 
@@ -155,18 +151,19 @@ export async function prdVersion(
   knex: Knex,
   prdId: string,
   version?: number,
-): Promise<PrdVersionRow & { content: string; frontMatter: Record<string, unknown> }> {
+): Promise<PrdVersionRow & { content: string; front_matter: Record<string, unknown> }> {
   const latest = await requirePrd(knex, prdId);
   const wanted = version ?? latest;
   const row = (
     await knex.raw<{
-      rows: Array<VersionDbRow & { content: string; front_matter: Record<string, unknown> }>;
+      rows: Array<
+        Omit<PrdVersionRow, 'links'> & { content: string; front_matter: Record<string, unknown> }
+      >;
     }>(
-      `select prd_id, version, title, status, encode(content_sha256, 'hex') as content_sha256, size_bytes, source_path, message, archived_by, archived_at, encode(hash, 'hex') as hash, content, front_matter
-         from cc.prd_versions where prd_id = ? and version = ?`,
+      `select ${PRD_RECORD_SQL}, front_matter, content from cc.prd_versions where prd_id = ? and version = ?`,
       [prdId, wanted],
     )
   ).rows[0];
   if (!row) throw notFoundError(`PRD "${prdId}" has no version ${wanted} (latest is ${latest})`);
-  return { ...toVersion(row), content: row.content, frontMatter: row.front_matter };
+  return { ...row, links: await listLinks(knex, [`prd:${prdId}@${row.version}`]) };
 }

@@ -31,7 +31,7 @@ async function userTables(knex: Knex, schema: string): Promise<string[]> {
   return rows.map((r) => r.name);
 }
 
-export type CreatedModule = { module: string; schema: string; migrationsDir: string };
+export type CreatedModule = { module: string; schema: string; migrations_dir: string };
 
 /** Creates the module's schema, registers it, and gives it its own migration history and folder. */
 export async function createModule(
@@ -89,14 +89,14 @@ export async function createModule(
     mkdirSync(scope.dir, { recursive: true });
     writeFileSync(join(scope.dir, '.gitkeep'), '');
   }
-  return { module: name, schema: name, migrationsDir: scope.dir };
+  return { module: name, schema: name, migrations_dir: scope.dir };
 }
 
 export type ModuleListing = {
   name: string;
   description: string;
-  createdAt: string;
-  createdBy: string;
+  created_at: string;
+  created_by: string;
   tables: string[];
   migrations: { applied: number; pending: number; missing: number; edited: number };
 };
@@ -115,7 +115,11 @@ export async function listModules(db: Database, migrationsDir: string): Promise<
   return result;
 }
 
-export type DroppedModule = { module: string; droppedTables: string[]; migrationsDirKept: string };
+export type DroppedModule = {
+  module: string;
+  dropped_tables: string[];
+  migrations_dir_kept: string;
+};
 
 /** Drops a module's schema and its registration. Refuses while it holds tables, unless cascade. */
 export async function dropModule(
@@ -145,6 +149,6 @@ export async function dropModule(
       await trx.raw(`drop schema if exists ${quoteIdent(name)} cascade`);
       await trx.raw('delete from cc.modules where name = ?', [name]);
     });
-    return { module: name, droppedTables: tables, migrationsDirKept: scope.dir };
+    return { module: name, dropped_tables: tables, migrations_dir_kept: scope.dir };
   });
 }

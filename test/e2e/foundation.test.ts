@@ -94,7 +94,7 @@ describe('cos-db ping', () => {
     });
     expect(r.code).toBe(5);
     expect(JSON.parse(r.stdout)).toMatchObject({
-      error: { exitCode: 5, host: '127.0.0.1', port: 1 },
+      error: { exit_code: 5, host: '127.0.0.1', port: 1 },
     });
   });
 

@@ -165,7 +165,7 @@ describe('bad input, all of it exit 2 naming the line', () => {
     }
     const r = await cli('verify', '--chain', 'typo', '--json');
     expect(r.code).toBe(3);
-    expect(JSON.parse(r.stdout)).toMatchObject({ error: { exitCode: 3 } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ error: { exit_code: 3 } });
   });
 
   it('control characters in ids and types are escaped on a terminal, kept in JSON', async () => {
@@ -186,7 +186,7 @@ describe('bad input, all of it exit 2 naming the line', () => {
     const first = await cli('link', 'add', 'l1', 'l3://x/1', '--json');
     const again = await cli('link', 'add', 'l1', 'l3://x/1', '--json');
     expect([first.code, again.code]).toEqual([0, 0]);
-    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyLinked: true });
+    expect(JSON.parse(again.stdout)).toMatchObject({ already_linked: true });
     expect(
       await sql(db.url, "select count(*)::int as n from cc.memory_links where ref = 'l1'"),
     ).toEqual([{ n: 1 }]);

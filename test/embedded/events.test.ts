@@ -22,7 +22,7 @@ describe('events and lineage on the embedded engine', () => {
     });
     expect(JSON.parse((await cli('archive', 'event', 'e.ndjson', '--json')).stdout)).toMatchObject({
       new: 0,
-      alreadyArchived: 4,
+      already_archived: 4,
     });
     const t = JSON.parse((await cli('trace', 'd', '--json')).stdout) as {
       nodes: Array<{ id: string; distance: number }>;

@@ -20,7 +20,7 @@ describe('PRDs on the embedded engine', () => {
       version: number;
       status: string;
     }>;
-    expect(second[0]).toMatchObject({ version: 2, status: 'changed' });
+    expect(second[0]).toMatchObject({ version: 2, outcome: 'changed' });
     expect((await cli('verify')).code).toBe(0);
   });
 });

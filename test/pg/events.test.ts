@@ -16,7 +16,7 @@ const write = (name: string, text: string) => {
 const ndjson = (events: object[]) => events.map((e) => JSON.stringify(e)).join('\n');
 const count = async () =>
   Number((await sql<{ n: string }>(db.url, 'select count(*) as n from cc.events'))[0]?.n);
-type Result = { new: number; alreadyArchived: number; ids: string[] | null };
+type Result = { new: number; already_archived: number; ids: string[] | null };
 type TraceJson = {
   nodes: Array<{ id: string; distance: number }>;
   edges: Array<{ from: string; to: string }>;
@@ -46,7 +46,7 @@ describe('archive event: the rules', () => {
     );
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout) as Result;
-    expect(result).toMatchObject({ new: 2, alreadyArchived: 0 });
+    expect(result).toMatchObject({ new: 2, already_archived: 0 });
     expect(result.ids?.[1]).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
     );
@@ -91,10 +91,10 @@ describe('archive event: the rules', () => {
   it('the same event again is skipped and counted; exit 0', async () => {
     const r = await cli('archive', 'event', 'a.ndjson', '--json');
     // The line without an event_id gets a new id each time: it is a new event.
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, alreadyArchived: 1 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, already_archived: 1 });
     expect(
       (JSON.parse((await cli('archive', 'event', 'arr.json', '--json')).stdout) as Result)
-        .alreadyArchived,
+        .already_archived,
     ).toBe(2);
   });
 
@@ -347,7 +347,7 @@ describe('OpenLineage', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ new: 4 });
     const again = await cli('archive', 'event', file, '--format', 'openlineage', '--json');
-    expect(JSON.parse(again.stdout)).toMatchObject({ new: 0, alreadyArchived: 4 });
+    expect(JSON.parse(again.stdout)).toMatchObject({ new: 0, already_archived: 4 });
     const bComplete = `ol:${B}:COMPLETE:2026-11-01T11:10:00.000Z`;
     const t = JSON.parse((await cli('trace', bComplete, '--json')).stdout) as TraceJson;
     // B's completion ← B's start ← A's completion (wrote the orders B read) ← A's start.
@@ -510,7 +510,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
     );
     expect(r.code).toBe(0);
     // Chunk 2 needs "aa" while the batch holds "zz": the batch ends there and a new one begins.
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 6000, alreadyArchived: 0, batches: 2 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 6000, already_archived: 0, batches: 2 });
     const chains = await sql<{ chain: string; n: string; top: string }>(
       db.url,
       "select chain, count(*) as n, max(seq)::text as top from cc.events where chain in ('aa', 'zz') group by chain order by chain",
@@ -554,7 +554,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
       '--json',
     );
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 5000, alreadyArchived: 1000, batches: 1 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 5000, already_archived: 1000, batches: 1 });
     expect(
       await sql(
         db.url,
@@ -589,7 +589,7 @@ describe('bulk writes: COPY, chunks and checks', () => {
     const x = JSON.stringify({ event_id: 'late-x', type: 'step', parents: ['late-y'] });
     const r = await cli('archive', 'event', write('late2.ndjson', `${x}\n${y}`), '--json');
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, alreadyArchived: 1 });
+    expect(JSON.parse(r.stdout)).toMatchObject({ new: 1, already_archived: 1 });
   });
 
   it('a store that is not migrated says so: exit 6, with the command to run', async () => {

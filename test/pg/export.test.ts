@@ -189,16 +189,16 @@ describe('memory links', () => {
     expect((await cli('link', 'add', 'prd:spec@1', 'kb:spec-1')).code).toBe(0);
     const list = JSON.parse((await cli('link', 'list', 'b', '--json')).stdout) as Array<{
       ref: string;
-      l3Ref: string;
+      l3_ref: string;
       relation: string;
-      createdBy: string;
+      created_by: string;
     }>;
     expect(list).toEqual([
       expect.objectContaining({
         ref: 'b',
-        l3Ref: 'l3://notes/b',
+        l3_ref: 'l3://notes/b',
         relation: 'summarized-by',
-        createdBy: 'exporter',
+        created_by: 'exporter',
       }),
     ]);
     expect(
@@ -208,15 +208,15 @@ describe('memory links', () => {
     expect(
       (
         JSON.parse((await cli('query', 'prd', 'spec', '--json')).stdout) as Array<{
-          links: Array<{ l3Ref: string }>;
+          links: Array<{ l3_ref: string }>;
         }>
-      )[0]?.links[0]?.l3Ref,
+      )[0]?.links[0]?.l3_ref,
     ).toBe('kb:spec-1');
     const t = JSON.parse((await cli('trace', 'c', '--json')).stdout) as {
-      nodes: Array<{ id: string; links: Array<{ l3Ref: string }> }>;
+      nodes: Array<{ id: string; links: Array<{ l3_ref: string }> }>;
     };
     expect(t.nodes.find((n) => n.id === 'b')?.links).toEqual([
-      { l3Ref: 'l3://notes/b', relation: 'summarized-by' },
+      { l3_ref: 'l3://notes/b', relation: 'summarized-by' },
     ]);
     expect((await cli('link', 'add', 'nope', 'kb:x')).code).toBe(3);
     expect((await cli('link', 'add', 'prd:spec@9', 'kb:x')).code).toBe(3);
@@ -234,10 +234,10 @@ describe('bundles', () => {
     expect(exported.code).toBe(0);
     const manifest = JSON.parse(
       readFileSync(join(dir, 'store.bundle'), 'utf8').split('\n')[0] as string,
-    ) as { format: string; schemaVersion: string };
+    ) as { format: string; schema_version: string };
     expect(manifest).toMatchObject({
       format: 'cos-db-bundle/2',
-      schemaVersion: expect.stringMatching(/\.ts$/),
+      schema_version: expect.stringMatching(/\.ts$/),
     });
     const imported = await cli('--env', 'test', 'import', 'store.bundle', '--json');
     expect(imported.code).toBe(0);

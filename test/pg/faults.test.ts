@@ -106,8 +106,9 @@ describe('faults of the server', () => {
     // just closes under the client.
     expect(r.stderr).toMatch(/terminated by an administrator|connection to the database was lost/);
     expect(r.stderr).toMatch(/re-running the same command is safe/);
-    const error = (JSON.parse(r.stdout) as { error: { exitCode: number; archived: number } }).error;
-    expect(error.exitCode).toBe(5);
+    const error = (JSON.parse(r.stdout) as { error: { exit_code: number; archived: number } })
+      .error;
+    expect(error.exit_code).toBe(5);
     // Exactly the committed batches stay, as the error says.
     expect(await count()).toBe(error.archived);
     expect(error.archived % 2000).toBe(0);
@@ -118,7 +119,7 @@ describe('faults of the server', () => {
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({
       new: 3 * N - error.archived,
-      alreadyArchived: error.archived,
+      already_archived: error.archived,
     });
     expect(await verifies(db.url)).toBe(0);
   });
@@ -138,7 +139,7 @@ describe('faults of the server', () => {
       );
       expect(r.stderr).toContain('writing the batch again');
       expect(r.code).toBe(0);
-      expect(JSON.parse(r.stdout)).toMatchObject({ new: 3 * N, alreadyArchived: 0 });
+      expect(JSON.parse(r.stdout)).toMatchObject({ new: 3 * N, already_archived: 0 });
       expect(await count(fresh.url)).toBe(3 * N);
       expect(await verifies(fresh.url)).toBe(0);
     } finally {
@@ -165,7 +166,7 @@ describe('faults of the server', () => {
     expect(timeout.code).toBe(ExitCode.serverRefused);
     expect(timeout.stderr).toContain('statement_timeout');
     expect(JSON.parse(timeout.stdout)).toMatchObject({
-      error: { exitCode: 8, sqlstate: '57014' },
+      error: { exit_code: 8, sqlstate: '57014' },
     });
   });
 
@@ -181,7 +182,7 @@ describe('faults of the server', () => {
       expect(r.code).toBe(ExitCode.permission);
       expect(r.stderr).toContain('permission denied');
       expect(r.stderr).toContain('agent-role');
-      expect(JSON.parse(r.stdout)).toMatchObject({ error: { exitCode: 9, sqlstate: '42501' } });
+      expect(JSON.parse(r.stdout)).toMatchObject({ error: { exit_code: 9, sqlstate: '42501' } });
     } finally {
       await sql(db.url, `drop role ${role}`);
     }

@@ -35,7 +35,7 @@ type VerifyJson = {
     status: string;
     problem: { position: string; kind: string } | null;
     problems: Array<{ position: string; kind: string; detail: string }>;
-    problemCount: number;
+    problem_count: number;
   }>;
 };
 
@@ -327,7 +327,7 @@ describe('tampering (a superuser who disables the guards)', () => {
     const r = await cli('verify', '--chain', 'busy', '--json');
     expect(r.code).toBe(4);
     const busy = (JSON.parse(r.stdout) as VerifyJson).chains[0];
-    expect(busy?.problemCount).toBe(4);
+    expect(busy?.problem_count).toBe(4);
     expect(busy?.problems.map((p) => [p.position, p.kind])).toEqual([
       ['100', 'row-missing'],
       ['150', 'content-changed'],

@@ -26,7 +26,7 @@ type VerifyJson = {
   derived: Array<{
     table: string;
     status: string;
-    problemCount: number;
+    problem_count: number;
     problems: Array<{ kind: string; event_id: string | null; edge: string }>;
   }>;
 };
@@ -139,7 +139,7 @@ describe('lineage under the proof', () => {
     expect(report.ok).toBe(false);
     expect(report.derived.find((d) => d.table === 'cc.event_inputs')).toMatchObject({
       status: 'broken',
-      problemCount: 1,
+      problem_count: 1,
       problems: [{ kind: 'edge-not-in-row', event_id: 'plain', edge: 'prd:spec@1' }],
     });
     expect(report.derived.find((d) => d.table === 'cc.event_datasets')).toMatchObject({

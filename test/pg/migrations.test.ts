@@ -376,9 +376,9 @@ describe('migrate (real PostgreSQL)', () => {
     await sql(db.url, 'update race.knex_migrations_lock set is_locked = 1');
     const u = await cli('migrate', 'unlock', '--json');
     expect(u.code).toBe(0);
-    const reports = JSON.parse(u.stdout) as Array<{ schema: string; clearedKnexLock: boolean }>;
-    expect(reports.find((x) => x.schema === 'race')?.clearedKnexLock).toBe(true);
-    expect(reports.find((x) => x.schema === 'public')?.clearedKnexLock).toBe(false);
+    const reports = JSON.parse(u.stdout) as Array<{ schema: string; cleared_knex_lock: boolean }>;
+    expect(reports.find((x) => x.schema === 'race')?.cleared_knex_lock).toBe(true);
+    expect(reports.find((x) => x.schema === 'public')?.cleared_knex_lock).toBe(false);
   });
 
   it('a lock held elsewhere times out with exit 7 naming the holder', async () => {

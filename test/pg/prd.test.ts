@@ -16,7 +16,7 @@ const file = (name: string, content: string | Buffer) => {
 const count = async () =>
   Number((await sql<{ n: string }>(db.url, 'select count(*) as n from cc.prd_versions'))[0]?.n);
 
-type Outcome = { prdId: string; version: number; status: string; sha256: string };
+type Outcome = { prd_id: string; version: number; outcome: string; content_sha256: string };
 
 // Every awkward byte a markdown file can hold: CRLF, tabs, trailing spaces, a BOM, non-ASCII.
 const TRICKY = Buffer.from(
@@ -36,7 +36,7 @@ describe('archive prd (real PostgreSQL)', () => {
     const r = await cli('archive', 'prd', 'tricky.md', '--json', '--message', 'first');
     expect(r.code).toBe(0);
     const [outcome] = JSON.parse(r.stdout) as Outcome[];
-    expect(outcome).toMatchObject({ prdId: 'tricky', version: 1, status: 'new' });
+    expect(outcome).toMatchObject({ prd_id: 'tricky', version: 1, outcome: 'new' });
     const back = await runCli(['query', 'prd', 'tricky', '--content'], {
       env: { COS_DEV_DATABASE_URL: db.url },
       cwd: dir,
@@ -47,16 +47,16 @@ describe('archive prd (real PostgreSQL)', () => {
     ) as {
       title: string;
       status: string;
-      archivedBy: string;
+      archived_by: string;
       message: string;
-      frontMatter: object;
+      front_matter: object;
     };
     expect(meta).toMatchObject({
       title: 'Tricky: bytes',
       status: 'draft',
-      archivedBy: 'tester',
+      archived_by: 'tester',
       message: 'first',
-      frontMatter: { id: 'tricky', title: 'Tricky: bytes', status: 'draft' },
+      front_matter: { id: 'tricky', title: 'Tricky: bytes', status: 'draft' },
     });
   });
 
@@ -64,24 +64,24 @@ describe('archive prd (real PostgreSQL)', () => {
     file('plan.md', '# Plan\n\nv1\n');
     expect(
       (JSON.parse((await cli('archive', 'prd', 'plan.md', '--json')).stdout) as Outcome[])[0],
-    ).toMatchObject({ prdId: 'plan', version: 1, status: 'new' });
+    ).toMatchObject({ prd_id: 'plan', version: 1, outcome: 'new' });
     expect(
       (JSON.parse((await cli('archive', 'prd', 'plan.md', '--json')).stdout) as Outcome[])[0],
-    ).toMatchObject({ version: 1, status: 'unchanged' });
+    ).toMatchObject({ version: 1, outcome: 'unchanged' });
     file('plan.md', '# Plan\n\nv2\n');
     expect(
       (JSON.parse((await cli('archive', 'prd', 'plan.md', '--json')).stdout) as Outcome[])[0],
-    ).toMatchObject({ version: 2, status: 'changed' });
+    ).toMatchObject({ version: 2, outcome: 'changed' });
     file('plan.md', '# Plan\n\nv1\n');
     expect(
       (JSON.parse((await cli('archive', 'prd', 'plan.md', '--json')).stdout) as Outcome[])[0],
-    ).toMatchObject({ version: 3, status: 'changed' });
+    ).toMatchObject({ version: 3, outcome: 'changed' });
     const history = JSON.parse((await cli('query', 'prd', 'plan', '--json')).stdout) as Array<{
       version: number;
-      sha256: string;
+      content_sha256: string;
     }>;
     expect(history.map((h) => h.version)).toEqual([1, 2, 3]);
-    expect(history[0]?.sha256).toBe(history[2]?.sha256);
+    expect(history[0]?.content_sha256).toBe(history[2]?.content_sha256);
   });
 
   it('diff prd shows the last two versions by default; --json gives the hunks', async () => {
@@ -102,11 +102,11 @@ describe('archive prd (real PostgreSQL)', () => {
 
   it('query prd lists PRDs with filters; unknown ids and versions exit 3', async () => {
     const all = JSON.parse((await cli('query', 'prd', '--json')).stdout) as Array<{
-      prdId: string;
-      latestVersion: number;
+      prd_id: string;
+      latest_version: number;
       status: string | null;
     }>;
-    expect(all.map((p) => [p.prdId, p.latestVersion])).toEqual([
+    expect(all.map((p) => [p.prd_id, p.latest_version])).toEqual([
       ['plan', 3],
       ['tricky', 1],
     ]);
@@ -177,17 +177,17 @@ describe('archive prd (real PostgreSQL)', () => {
   });
 
   it('seed run adds the sample PRDs with their history, and a second run changes nothing', async () => {
-    expect((await cli('seed', 'run', '-q')).code).toBe(0);
+    expect((await cli('seed', 'run', 'demo', '-q')).code).toBe(0);
     const history = JSON.parse(
       (await cli('query', 'prd', 'prd-checkout-v2', '--json')).stdout,
-    ) as Array<{ version: number; archivedBy: string }>;
-    expect(history.map((h) => [h.version, h.archivedBy])).toEqual([
+    ) as Array<{ version: number; archived_by: string }>;
+    expect(history.map((h) => [h.version, h.archived_by])).toEqual([
       [1, 'pm-alice'],
       [2, 'pm-alice'],
       [3, 'lead-bob'],
     ]);
     const before = await count();
-    expect((await cli('seed', 'run', '-q')).code).toBe(0);
+    expect((await cli('seed', 'run', 'demo', '-q')).code).toBe(0);
     expect(await count()).toBe(before);
     const lineage = JSON.parse((await cli('trace', 'seed-publish', '--json')).stdout) as {
       nodes: Array<{ id: string }>;

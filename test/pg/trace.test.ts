@@ -76,9 +76,9 @@ describe('trace against a breadth-first walk worked out in memory', () => {
     ])
       expect((await cli('link', 'add', ref as string, l3 as string)).code).toBe(0);
     const t = JSON.parse((await cli('trace', root, '--depth', '1000', '--json')).stdout) as {
-      nodes: Array<{ id: string; links: Array<{ l3Ref: string; relation: string }> }>;
+      nodes: Array<{ id: string; links: Array<{ l3_ref: string; relation: string }> }>;
     };
-    const linksOf = (id: string) => t.nodes.find((n) => n.id === id)?.links.map((l) => l.l3Ref);
+    const linksOf = (id: string) => t.nodes.find((n) => n.id === id)?.links.map((l) => l.l3_ref);
     expect(linksOf(first.id)).toEqual(['kb:one', 'kb:two']);
     expect(linksOf(prd.id)).toEqual(['kb:spec']);
     expect(linksOf(second.id)).toEqual([]);
@@ -158,7 +158,7 @@ describe('trace on a connection of its own (no knex)', () => {
     expect(r.stderr).toContain('the database does not exist');
     const unknown = await cli('trace', 'no-such-event', '--json');
     expect(unknown.code).toBe(3);
-    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { exitCode: 3 } });
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ error: { exit_code: 3 } });
   });
 });
 

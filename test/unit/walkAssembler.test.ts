@@ -78,7 +78,7 @@ describe('WalkAssembler', () => {
     assembler.addLinks(roots[0] as string, [['l3:one', 'produced']]);
     const { nodes } = assembler.finish();
     const root = nodes.find((x) => x.id === roots[0]);
-    expect(root?.links).toEqual([{ l3Ref: 'l3:one', relation: 'produced' }]);
+    expect(root?.links).toEqual([{ l3_ref: 'l3:one', relation: 'produced' }]);
     const others = nodes.filter((x) => x !== root);
     expect(new Set(others.map((x) => x.links)).size).toBe(1);
     expect(others[0]?.links).toEqual([]);

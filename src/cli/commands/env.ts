@@ -1,10 +1,20 @@
+import { join } from 'node:path';
 import { describeTargets } from '../../config/describeTargets.js';
 import type { Handler } from '../context.js';
+import { displayPath } from '../guards.js';
 
 export const handler: Handler = async ({ settings, out, invocation }) => {
   const check = invocation.options.check !== false;
   const envs = await describeTargets(settings.targets, settings.env, check);
-  out.result({ selected: settings.env, selectedBy: settings.envSource, envs }, () => {
+  const project = {
+    root: settings.project.root,
+    found_by: settings.project.foundBy,
+    migrations_dir: settings.migrationsDir,
+    seeds_dir: settings.seedsDir,
+    store_dir: join(settings.project.root, '.cos-db'),
+  };
+  const result = { selected: settings.env, selected_by: settings.envSource, project, envs };
+  out.result(result, () => {
     const s = out.style;
     const rows = envs.map((e) => [
       e.selected ? s.bold(`${e.env} *`) : e.env,
@@ -22,6 +32,13 @@ export const handler: Handler = async ({ settings, out, invocation }) => {
           ...Object.entries(e.parts).map(([k, v]) => `  ${k.padEnd(9)} ${v}`),
         ].join('\n'),
       );
-    return [table, `* selected by ${settings.envSource}`, ...details].join('\n');
+    const where = (path: string) => displayPath(settings.cwd, path);
+    const paths = [
+      `project:    ${where(project.root)} (found by ${project.found_by})`,
+      `migrations: ${where(project.migrations_dir)}/<module>/ (the core's come with cos-db)`,
+      `seeds:      ${where(project.seeds_dir)}/`,
+      `embedded:   ${where(project.store_dir)}/<env>/`,
+    ];
+    return [table, `* selected by ${settings.envSource}`, ...details, '', ...paths].join('\n');
   });
 };

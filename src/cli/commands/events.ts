@@ -62,7 +62,7 @@ async function archive(context: Context): Promise<void> {
         result.ids && result.ids.length > 0 && result.ids.length <= 20
           ? `: ${result.ids.join(', ')}`
           : '';
-      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.alreadyArchived.toLocaleString('en-US')} already archived ${progressMeter.summary(result.new + result.alreadyArchived)}`;
+      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.already_archived.toLocaleString('en-US')} already archived ${progressMeter.summary(result.new + result.already_archived)}`;
     });
   } finally {
     progress.stop();
@@ -83,7 +83,7 @@ async function query(context: Context): Promise<void> {
         `parents:  ${detail.parents.join(', ') || '-'}`,
         `children: ${detail.children.join(', ') || '-'}`,
         `inputs:   ${detail.inputs.join(', ') || '-'}`,
-        `links:    ${detail.links.map((l) => `${l.relation} ${l.l3Ref}`).join(', ') || '-'}`,
+        `links:    ${detail.links.map((l) => `${l.relation} ${l.l3_ref}`).join(', ') || '-'}`,
         `payload:  ${JSON.stringify(detail.payload, null, 2)}`,
       ].join('\n'),
     );

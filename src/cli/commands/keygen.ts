@@ -8,9 +8,9 @@ export const handler: Handler = async ({ settings, out, invocation }) => {
   const written = keygen(path, o.force === true);
   out.result(written, () =>
     [
-      `private key: ${written.privateKey} (mode 0600: keep it outside the database and out of git)`,
-      `public key:  ${written.publicKey}`,
-      `use it: COS_SIGNING_KEY=${written.privateKey} cos-db verify --write-checkpoint checkpoint.json`,
+      `private key: ${written.private_key} (mode 0600: keep it outside the database and out of git)`,
+      `public key:  ${written.public_key}`,
+      `use it: COS_SIGNING_KEY=${written.private_key} cos-db verify --write-checkpoint checkpoint.json`,
     ].join('\n'),
   );
 };

@@ -17,7 +17,7 @@ export const handler: Handler = async (context) => {
     out.result(
       link,
       () =>
-        `${link.alreadyLinked ? 'already linked' : 'linked'} ${link.ref} —${link.relation}→ ${link.l3Ref} (${link.linkId})`,
+        `${link.already_linked ? 'already linked' : 'linked'} ${link.ref} —${link.relation}→ ${link.l3_ref} (${link.link_id})`,
     );
     return;
   }
@@ -28,7 +28,7 @@ export const handler: Handler = async (context) => {
   out.result(links, () =>
     out.table(
       ['ref', 'relation', 'l3 ref', 'created', 'by'],
-      links.map((l) => [l.ref, l.relation, l.l3Ref, l.createdAt, l.createdBy]),
+      links.map((l) => [l.ref, l.relation, l.l3_ref, l.created_at, l.created_by]),
     ),
   );
 };

@@ -1,3 +1,4 @@
+import { usageError } from '../../errors.js';
 import { CosError, ExitCode } from '../../errors.js';
 import { makeMigration } from '../../migrations/makeMigration.js';
 import { migrationStatus } from '../../migrations/migrationStatus.js';
@@ -7,6 +8,8 @@ import { unlock } from '../../migrations/unlock.js';
 import type { Context, Handler } from '../context.js';
 import { describeTarget, displayPath, parseWholeNumber, requireYesOnProd } from '../guards.js';
 import { withDb } from '../withDb.js';
+import { realpathSync } from 'node:fs';
+import { packageRoot } from '../../packageRoot.js';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
@@ -27,8 +30,8 @@ async function runMigrate(context: Context): Promise<void> {
     const lines: string[] = [];
     for (const s of result.scopes) {
       const label = s.module ?? 'core';
-      if (result.dryRun) {
-        if (s.preview.length === 0 && s.notPreviewed.length === 0)
+      if (result.dry_run) {
+        if (s.preview.length === 0 && s.not_previewed.length === 0)
           lines.push(`${label}: up to date`);
         for (const p of s.preview) {
           lines.push(
@@ -37,7 +40,7 @@ async function runMigrate(context: Context): Promise<void> {
             '',
           );
         }
-        for (const n of s.notPreviewed)
+        for (const n of s.not_previewed)
           lines.push(`-- ${label}: ${n} not previewed (runs outside a transaction)`);
       } else if (s.applied.length === 0) lines.push(`${label}: up to date`);
       else {
@@ -50,7 +53,7 @@ async function runMigrate(context: Context): Promise<void> {
         );
       }
     }
-    if (result.dryRun) lines.push('(dry run: rolled back, nothing changed)');
+    if (result.dry_run) lines.push('(dry run: rolled back, nothing changed)');
     return lines.join('\n');
   });
 }
@@ -69,14 +72,14 @@ async function runStatus(context: Context): Promise<void> {
         e.name,
         colour[e.state](e.state),
         e.batch ?? '',
-        e.appliedAt ?? '',
+        e.applied_at ?? '',
         e.checksum === 'none' ? 'none (plain knex)' : (e.checksum ?? ''),
       ]),
     );
     const lines = [
       out.table(['schema', 'migration', 'state', 'batch', 'applied at', 'checksum'], rows),
     ];
-    for (const f of report.unregisteredFolders)
+    for (const f of report.unregistered_folders)
       lines.push(
         s.yellow(`migrations/${f}/ has no module in this database (cos-db schema create ${f})`),
       );
@@ -121,16 +124,22 @@ async function runRollback(context: Context): Promise<void> {
     }),
   );
   out.result(result, () =>
-    result.rolledBack.length === 0
+    result.rolled_back.length === 0
       ? `${result.module ?? 'core'}: nothing to roll back`
-      : `${result.module ?? 'core'}: rolled back ${result.rolledBack.length}: ${result.rolledBack.join(', ')}`,
+      : `${result.module ?? 'core'}: rolled back ${result.rolled_back.length}: ${result.rolled_back.join(', ')}`,
   );
 }
 
 async function runMake(context: Context): Promise<void> {
   const { settings, out, invocation } = context;
   const name = invocation.args[0] ?? '';
-  const path = makeMigration(settings.migrationsDir, name, str(invocation.options.module));
+  const module = str(invocation.options.module);
+  // The core's migrations ship with cos-db: only its own repository adds to them.
+  if (module === undefined && realpathSync(settings.project.root) !== realpathSync(packageRoot()))
+    throw usageError("core migrations belong to cos-db itself; a project's go in a module", {
+      hint: `give its module: cos-db migrate make ${name || 'NAME'} --module <module> (see cos-db schema create)`,
+    });
+  const path = makeMigration(settings.migrationsDir, name, module);
   out.result({ path }, () => `created ${displayPath(settings.cwd, path)}`);
 }
 
@@ -142,11 +151,11 @@ async function runUnlock(context: Context): Promise<void> {
   out.result(reports, () =>
     reports
       .map((r) => {
-        const knexPart = r.clearedKnexLock
+        const knexPart = r.cleared_knex_lock
           ? 'cleared knex_migrations_lock (it was set; Knex records no owner: a plain Knex run that did not finish)'
           : 'knex_migrations_lock was not set';
-        const holders = r.advisoryHolders.length
-          ? `; cos-db's lock is held by ${r.advisoryHolders.map((h) => `pid ${h.pid} (${h.applicationName}, ${h.user}, since ${h.since})`).join(', ')} — a live session, not touched`
+        const holders = r.advisory_holders.length
+          ? `; cos-db's lock is held by ${r.advisory_holders.map((h) => `pid ${h.pid} (${h.application_name}, ${h.user}, since ${h.since})`).join(', ')} — a live session, not touched`
           : '';
         return `${r.schema}: ${knexPart}${holders}`;
       })

@@ -32,9 +32,9 @@ export const handler: Handler = async (context) => {
       const t = settings.target;
       const where = t.engine === 'embedded' ? `pglite:${t.dataDir}` : maskUrl(t.url);
       out.result(
-        { ...result, target: where, connectMs, attempts },
+        { ...result, target: where, connect_ms: connectMs, attempts },
         () =>
-          `${result.env}: PostgreSQL ${result.serverVersion}${result.engine === 'embedded' ? ' (embedded)' : ''} at ${where}, round trip ${result.roundTripMs} ms`,
+          `${result.env}: PostgreSQL ${result.server_version}${result.engine === 'embedded' ? ' (embedded)' : ''} at ${where}, round trip ${result.round_trip_ms} ms`,
       );
       return;
     } catch (error) {

@@ -36,13 +36,13 @@ async function archive(context: Context): Promise<void> {
     const s = out.style;
     const colour = { new: s.green, changed: s.yellow, unchanged: s.dim } as const;
     return out.table(
-      ['file', 'id', 'version', 'status', 'sha256'],
+      ['file', 'id', 'version', 'outcome', 'sha256'],
       outcomes.map((r) => [
-        r.sourcePath ?? '',
-        r.prdId,
+        r.source_path ?? '',
+        r.prd_id,
         r.version,
-        colour[r.status](r.status),
-        r.sha256.slice(0, 16),
+        colour[r.outcome](r.outcome),
+        r.content_sha256.slice(0, 16),
       ]),
     );
   });
@@ -72,12 +72,12 @@ async function query(context: Context): Promise<void> {
       out.table(
         ['id', 'title', 'latest', 'status', 'last archived', 'by'],
         prds.map((p) => [
-          p.prdId,
+          p.prd_id,
           p.title,
-          p.latestVersion,
+          p.latest_version,
           p.status ?? '',
-          p.lastArchivedAt,
-          p.lastArchivedBy,
+          p.last_archived_at,
+          p.last_archived_by,
         ]),
       ),
     );
@@ -92,9 +92,9 @@ async function query(context: Context): Promise<void> {
     }
     out.result(row, () =>
       [
-        `${row.prdId} version ${row.version}: ${row.title}`,
-        `status ${row.status ?? '-'}; ${row.sizeBytes} bytes; sha256 ${row.sha256}`,
-        `archived ${row.archivedAt} by ${row.archivedBy}${row.message ? `: ${row.message}` : ''}`,
+        `${row.prd_id} version ${row.version}: ${row.title}`,
+        `status ${row.status ?? '-'}; ${row.size_bytes} bytes; sha256 ${row.content_sha256}`,
+        `archived ${row.archived_at} by ${row.archived_by}${row.message ? `: ${row.message}` : ''}`,
       ].join('\n'),
     );
     return;
@@ -105,12 +105,12 @@ async function query(context: Context): Promise<void> {
       ['version', 'sha256', 'size', 'archived at', 'by', 'message', 'links'],
       history.map((v) => [
         v.version,
-        v.sha256.slice(0, 16),
-        v.sizeBytes,
-        v.archivedAt,
-        v.archivedBy,
+        v.content_sha256.slice(0, 16),
+        v.size_bytes,
+        v.archived_at,
+        v.archived_by,
         v.message ?? '',
-        v.links.map((l) => `${l.relation} ${l.l3Ref}`).join(', '),
+        v.links.map((l) => `${l.relation} ${l.l3_ref}`).join(', '),
       ]),
     ),
   );
@@ -125,7 +125,7 @@ async function diff(context: Context): Promise<void> {
   out.result(result, () => {
     const s = out.style;
     if (result.hunks.length === 0)
-      return `${result.prdId}: versions ${result.from} and ${result.to} are identical`;
+      return `${result.prd_id}: versions ${result.from} and ${result.to} are identical`;
     return result.unified
       .split('\n')
       .map((line) =>

@@ -16,7 +16,7 @@ export const handler: Handler = async (context) => {
       out.result(
         created,
         () =>
-          `created module ${created.module} (schema ${created.schema}); its migrations go in ${displayPath(settings.cwd, created.migrationsDir)}/`,
+          `created module ${created.module} (schema ${created.schema}); its migrations go in ${displayPath(settings.cwd, created.migrations_dir)}/`,
       );
       return;
     }
@@ -31,7 +31,7 @@ export const handler: Handler = async (context) => {
             m.tables.join(', '),
             m.migrations.applied,
             m.migrations.pending + m.migrations.missing + m.migrations.edited,
-            `${m.createdAt} by ${m.createdBy}`,
+            `${m.created_at} by ${m.created_by}`,
           ]),
         ),
       );
@@ -45,7 +45,7 @@ export const handler: Handler = async (context) => {
       out.result(
         dropped,
         () =>
-          `dropped module ${dropped.module}${dropped.droppedTables.length ? ` and its tables ${dropped.droppedTables.join(', ')}` : ''}; its migration files in ${displayPath(settings.cwd, dropped.migrationsDirKept)}/ were kept`,
+          `dropped module ${dropped.module}${dropped.dropped_tables.length ? ` and its tables ${dropped.dropped_tables.join(', ')}` : ''}; its migration files in ${displayPath(settings.cwd, dropped.migrations_dir_kept)}/ were kept`,
       );
       return;
     }

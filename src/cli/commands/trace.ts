@@ -41,5 +41,10 @@ export const handler: Handler = async (context) => {
     mermaid: () => renderMermaid(result),
     dot: () => renderDot(result),
   };
-  out.result(result, render[format]);
+  const more = `(lineage goes on past --depth ${depth}: raise it to see more)`;
+  out.result(result, () =>
+    result.truncated && (format === 'tree' || format === 'table')
+      ? `${render[format]()}\n${more}`
+      : render[format](),
+  );
 };

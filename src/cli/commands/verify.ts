@@ -64,7 +64,7 @@ export const handler: Handler = async (context) => {
       ...report,
       ok: report.ok && (check?.ok ?? true),
       checkpoint: check ?? null,
-      checkpointWritten: written ?? null,
+      checkpoint_written: written ?? null,
     };
   });
 
@@ -80,34 +80,34 @@ export const handler: Handler = async (context) => {
           c.head ? c.head.slice(0, 16) : '',
           c.status === 'intact' ? s.green('intact') : s.red('BROKEN'),
           c.problem
-            ? `${describe(c.problem)}${c.problemCount > 1 ? ` (+${c.problemCount - 1} more)` : ''}`
+            ? `${describe(c.problem)}${c.problem_count > 1 ? ` (+${c.problem_count - 1} more)` : ''}`
             : '',
         ]),
       ),
     ];
     for (const c of result.chains) {
-      if (c.problemCount < 2) continue;
-      lines.push(`${c.table} ${c.chain}: ${c.problemCount} bad positions`);
+      if (c.problem_count < 2) continue;
+      lines.push(`${c.table} ${c.chain}: ${c.problem_count} bad positions`);
       for (const p of c.problems) lines.push(`  ${describe(p)}`);
-      if (c.problemCount > c.problems.length)
-        lines.push(`  … and ${c.problemCount - c.problems.length} more`);
+      if (c.problem_count > c.problems.length)
+        lines.push(`  … and ${c.problem_count - c.problems.length} more`);
     }
     for (const t of result.tables)
       if (t.guards !== 'ok') lines.push(s.red(`${t.table}: ${t.guards}`));
     for (const d of result.derived) {
       if (d.status === 'intact') continue;
-      lines.push(s.red(`${d.table}: ${d.problemCount} edge(s) disagree with the events' rows`));
+      lines.push(s.red(`${d.table}: ${d.problem_count} edge(s) disagree with the events' rows`));
       for (const p of d.problems)
         lines.push(`  ${p.kind}${p.event_id ? ` ${p.event_id}` : ''}: ${p.edge}`);
     }
     if (result.checkpoint) {
       for (const c of result.checkpoint.chains) {
         lines.push(
-          `checkpoint ${result.checkpoint.createdAt}: ${c.table} ${c.chain} at ${c.size}: ${c.status === 'extends' ? s.green('still extends it') : s.red(c.status === 'truncated' ? 'TRUNCATED: the row is gone' : 'REWRITTEN: the row has another hash')}`,
+          `checkpoint ${result.checkpoint.created_at}: ${c.table} ${c.chain} at ${c.size}: ${c.status === 'extends' ? s.green('still extends it') : s.red(c.status === 'truncated' ? 'TRUNCATED: the row is gone' : 'REWRITTEN: the row has another hash')}`,
         );
       }
     }
-    if (result.checkpointWritten) lines.push(`wrote checkpoint ${result.checkpointWritten}`);
+    if (result.checkpoint_written) lines.push(`wrote checkpoint ${result.checkpoint_written}`);
     lines.push(
       result.ok
         ? `${result.rows.toLocaleString('en-US')} rows in ${result.chains.length} chains: intact`

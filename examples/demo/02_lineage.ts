@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { archiveEvents } from '../src/events/archiveEvents.js';
+import { archiveEvents } from 'cos-db';
 
 /**
  * A small, realistic lineage on top of the sample PRDs: the checkout PRD approved, planned into

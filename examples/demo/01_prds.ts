@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { archivePrds } from '../src/prd/archivePrds.js';
-import { parsePrd } from '../src/prd/parsePrd.js';
+import { archivePrds, parsePrd } from 'cos-db';
 
 type Version = { text: string; message: string; actor: string };
 
