@@ -19,18 +19,27 @@ async function writeInputs(dir: string): Promise<void> {
   const csv = createWriteStream(join(dir, 'events.csv'));
   const base = Date.UTC(2026, 0, 1);
   for (let i = 0; i < N; i += 1) {
+    // About 330 bytes a line, as agents' events are: four modules, a task, a small payload.
     const event = {
       event_id: `e${i}`,
       type: i % 10 === 0 ? 'task.completed' : 'task.step',
       module: `m${i % 4}`,
-      actor: `agent-${i % 16}`,
+      actor: `agent-${['planner', 'builder', 'reviewer', 'publisher'][i % 4]}-${i % 16}`,
+      task_id: `task-${Math.floor(i / 20)}`,
       occurred_at: new Date(base + i * 1000).toISOString(),
       parents: parentsOf(i).map((p) => `e${p}`),
-      payload: { i, ok: true },
+      payload: {
+        i,
+        ok: true,
+        step: i % 20,
+        tokens: (i * 37) % 5000,
+        model: 'cos-large-2',
+        note: 'step finished without error, output written to the task workspace',
+      },
     };
     const line = `${JSON.stringify(event)}\n`;
     if (!ndjson.write(line)) await new Promise<void>((r) => ndjson.once('drain', () => r()));
-    const row = `${event.event_id},${event.type},${event.module},${event.actor},${event.occurred_at},"${JSON.stringify(event.parents).replace(/"/g, '""')}","${JSON.stringify(event.payload).replace(/"/g, '""')}"\n`;
+    const row = `${event.event_id},${event.type},${event.module},${event.actor},${event.task_id},${event.occurred_at},"${JSON.stringify(event.parents).replace(/"/g, '""')}","${JSON.stringify(event.payload).replace(/"/g, '""')}"\n`;
     if (!csv.write(row)) await new Promise<void>((r) => csv.once('drain', () => r()));
   }
   await Promise.all([new Promise((r) => ndjson.end(r)), new Promise((r) => csv.end(r))]);
@@ -107,7 +116,7 @@ export const events: Scenario = {
       [
         url,
         '-qc',
-        'create table plain_events (event_id text primary key, type text, module text, actor text, occurred_at timestamptz, parents jsonb, payload jsonb); create index on plain_events (type, occurred_at); create index on plain_events (module, occurred_at)',
+        'create table plain_events (event_id text primary key, type text, module text, actor text, task_id text, occurred_at timestamptz, parents jsonb, payload jsonb)',
       ],
       { env },
     );
@@ -142,6 +151,17 @@ export const events: Scenario = {
       ],
       { env },
     );
+    // Bytes stored per event: the events' table, its indexes and TOAST, and the edge tables.
+    const size = spawnSync(
+      'psql',
+      [
+        url,
+        '-qAtc',
+        "vacuum analyze cc.events; select (pg_total_relation_size('cc.events') + pg_total_relation_size('cc.event_inputs') + pg_total_relation_size('cc.event_datasets')) / count(*)::float8 from cc.events",
+      ],
+      { env, encoding: 'utf8' },
+    );
+    const bytesPerEvent = Number(size.stdout.trim().split('\n').pop());
     const shaped = timed(
       [url, '-qc', `\\copy shaped_events from '${join(dir, 'ev.tsv')}'`],
       env,
@@ -156,10 +176,10 @@ export const events: Scenario = {
       scenario: 'archive event, 1M NDJSON events with lineage (median of 3)',
       value: rate,
       unit: 'rows/s',
-      baseline: 'psql \\copy, plain indexed table (median of 3)',
+      baseline: 'psql \\copy into a table with only a primary key (median of 3)',
       baselineValue: copyRate,
-      target: '≥ 1/4 of baseline',
-      met: rate >= copyRate / 4,
+      target: '≥ 0.3 of baseline',
+      met: rate >= copyRate * 0.3,
       runs: 3,
     });
     rows.push({
@@ -171,6 +191,16 @@ export const events: Scenario = {
       target: '(for reference)',
       met: null,
       runs: 3,
+    });
+    rows.push({
+      scenario: 'stored per event, 1M events of ~330-byte NDJSON (table, indexes, edges)',
+      value: bytesPerEvent,
+      unit: 'B',
+      baseline: '-',
+      baselineValue: null,
+      target: '≤ 750 B',
+      met: bytesPerEvent <= 750,
+      runs: 1,
     });
     rows.push({
       scenario: 'archive event, 1M: peak RSS (the highest of 3)',
@@ -264,8 +294,8 @@ export const events: Scenario = {
       unit: 'ms',
       baseline: 'psql \\copy (select row_to_json(...)) to file',
       baselineValue: exportBase,
-      target: '≤ 2× baseline',
-      met: exportMs <= 2 * exportBase,
+      target: '≤ 1.2× baseline',
+      met: exportMs <= 1.2 * exportBase,
       runs: 3,
     });
     const rss = median(exp.map((e) => e.rssMb));

@@ -8,7 +8,7 @@ export type Row = {
   scenario: string;
   /** Median of the runs, in ms, or a rate when unit says so. */
   value: number;
-  unit: 'ms' | 'rows/s' | 'MB';
+  unit: 'ms' | 'rows/s' | 'MB' | 'B';
   baseline: string;
   baselineValue: number | null;
   /** Human statement of the target and whether it was met. */

@@ -103,6 +103,12 @@ describe('every --json output matches its published JSON Schema', () => {
     await document('event-detail', ['query', 'events', 'b']);
     const t = (await document('trace', ['trace', 'c', '--depth', '1'])) as { truncated: boolean };
     expect(t.truncated).toBe(true);
+    const whole = (await document('trace', ['trace', 'c', '--depth', '3'])) as {
+      truncated: boolean;
+    };
+    expect(whole.truncated).toBe(false);
+    const tree = await cli('trace', 'c', '--depth', '1');
+    expect(tree.stdout.trim().split('\n').pop()).toMatch(/lineage goes on past --depth 1/);
     await document('trace', ['trace', 'prd:spec', '--down']);
     await document('link-add', ['link', 'add', 'b', 'kb:notes/1']);
     await document('link-list', ['link', 'list', 'b']);
