@@ -117,8 +117,8 @@ end $$;
 
 -- Events: one chain per module (null: "core"), so modules' writers run in parallel. An event's
 -- parents and inputs are part of its hashed content, so lineage cannot be rewritten unnoticed.
--- The payload is hashed as a salted commitment, sha256(payload_salt || canonical JSON of the
--- payload), so it can be erased (both set to null, by an audited redaction) with the proof kept.
+-- The payload is hashed as a salted commitment, sha256(hex(payload_salt) || canonical JSON of
+-- the payload), so it can be erased (both set to null, by an audited redaction) with the proof kept.
 create table cc.events (
   event_id text not null check (length(event_id) between 1 and 200 and event_id not like 'prd:%'),
   type text not null,
@@ -141,16 +141,15 @@ create table cc.events (
   constraint cc_events_chain_seq_key unique (chain, seq) with (fillfactor = 100),
   constraint events_payload_committed check ((payload is null) = (payload_salt is null))
 );
--- Events in time order (query's and export's order, and --since/--until) by one index. Each
--- filter has an index of its own on the column alone: PostgreSQL stores the many rows of one
--- type, actor, task or module once with a list of rows (deduplication), a tenth of the size of
+-- Events in time order (query's and export's order, and --since/--until) by one index. A module
+-- is its chain (no module: "core"), so --module reads the (chain, seq) key. Each other filter
+-- has an index of its own on the column alone: PostgreSQL stores the many rows of one
+-- type, actor or task once with a list of rows (deduplication), a tenth of the size of
 -- (column, occurred_at), and the planner either reads the time index and filters (a common
 -- value) or fetches the few rows of a rare one and sorts them. run_id serves OpenLineage's run
 -- resolution. Columns often empty leave the empty rows out. Rows are never updated or deleted,
 -- so index pages are filled whole where they split (fillfactor 100).
 create index events_type_idx on cc.events (type) with (fillfactor = 100);
-create index events_module_idx on cc.events (module) with (fillfactor = 100)
-  where module is not null;
 create index events_actor_idx on cc.events (actor) with (fillfactor = 100)
   where actor is not null;
 create index events_task_idx on cc.events (task_id) with (fillfactor = 100)

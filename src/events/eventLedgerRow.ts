@@ -58,7 +58,7 @@ export function eventRowMaker(
     const payload = e.payloadJson.text;
     const hex = salt.toString('hex');
     return flatRow({
-      canonical: `{"actor":${j(e.actor)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload_commitment":"${commitment(salt, payload)}","recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
+      canonical: `{"actor":${j(e.actor)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload_commitment":"${commitment(hex, payload)}","recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
       fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t\\\\x${hex}`,
     });
   };

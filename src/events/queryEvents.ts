@@ -66,7 +66,11 @@ export async function eventWhere(
     bindings.push(value);
   };
   if (filters.type) add('type = ?', filters.type);
-  if (filters.module) add('module = ?', filters.module);
+  // An event's chain is its module: the (chain, seq) key finds a module's events.
+  if (filters.module) {
+    add('chain = ?', filters.module);
+    add('module = ?', filters.module);
+  }
   if (filters.actor) add('actor = ?', filters.actor);
   if (filters.task) add('task_id = ?', filters.task);
   if (filters.since) add('occurred_at >= ?', filters.since);

@@ -3,7 +3,7 @@ import { arrayLiteral, copyField } from '../db/copyRows.js';
 import { CosError, ExitCode } from '../errors.js';
 import { Canonical, canonicalJson } from './canonicalJson.js';
 import { isoTime } from './isoTime.js';
-import { commitment, saltOf } from './commitment.js';
+import { commitment, saltHexOf } from './commitment.js';
 
 export const INTEGRITY_COLUMNS = ['chain', 'seq', 'prev_hash', 'hash', 'hash_version'] as const;
 
@@ -157,9 +157,9 @@ function canonicalPlan(columns: ContentColumn[]): KeyPlan[] {
 
 /** The commitment to a salted value, or null when the value or its salt is gone (erased). */
 function committed(value: unknown, salt: unknown): string | null {
-  const bytes = saltOf(salt);
-  if (value === null || value === undefined || bytes === null) return null;
-  return commitment(bytes, value instanceof Canonical ? value.text : canonicalJson(value));
+  const hex = saltHexOf(salt);
+  if (value === null || value === undefined || hex === null) return null;
+  return commitment(hex, value instanceof Canonical ? value.text : canonicalJson(value));
 }
 
 /**

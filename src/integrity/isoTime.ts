@@ -26,7 +26,16 @@ const DAYS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  */
 export function strictTime(text: string): string | undefined {
   if (ISO_UTC_MS.test(text))
-    return inRange(...fieldsOf(text, [0, 5, 8, 11, 14, 17])) ? text : undefined;
+    return inRange(
+      digits(text, 0, 4),
+      digits(text, 5, 2),
+      digits(text, 8, 2),
+      digits(text, 11, 2),
+      digits(text, 14, 2),
+      digits(text, 17, 2),
+    )
+      ? text
+      : undefined;
   const m = RFC3339.exec(text);
   if (!m) return undefined;
   if (!inRange(...(m.slice(1, 7).map(Number) as Fields))) return undefined;
@@ -41,9 +50,11 @@ export function strictTime(text: string): string | undefined {
 
 type Fields = [number, number, number, number, number, number];
 
-/** Year, month, day, hour, minute, second of an ISO text, read at the given offsets. */
-function fieldsOf(text: string, at: number[]): Fields {
-  return at.map((i) => Number(text.slice(i, i === 0 ? 4 : i + 2))) as Fields;
+/** The number the ASCII digits at text[at, at + n) write (the caller has matched them). */
+function digits(text: string, at: number, n: number): number {
+  let value = 0;
+  for (let i = at; i < at + n; i += 1) value = value * 10 + text.charCodeAt(i) - 48;
+  return value;
 }
 
 function inRange(y: number, mo: number, d: number, h: number, mi: number, s: number): boolean {

@@ -32,10 +32,47 @@ const at = (path: string, key: string) =>
     : `${path}[${JSON.stringify(key)}]`;
 
 /**
+ * Whether all of a value can be stored as it is: findUnstorable's walk without the paths, which
+ * cost a string per key. Almost every value can; only one that cannot is walked again for where.
+ */
+function storable(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+      return !SUSPECT.test(value) || unstorableText(value) === undefined;
+    case 'number':
+      return Number.isFinite(value);
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_JSON_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i += 1)
+          if (!storable(value[i] as unknown, depth + 1)) return false;
+        return true;
+      }
+      if (value instanceof Date) return !Number.isNaN(value.getTime());
+      for (const key in value) {
+        if (SUSPECT.test(key) && unstorableText(key) !== undefined) return false;
+        if (!storable((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
  * The first part of a JSON value (as JSON.parse or YAML made it) that cannot be stored and read
  * back exactly, with its path (`payload.items[3].name`); undefined when all of it can.
  */
 export function findUnstorable(value: unknown, path: string, depth = 0): Unstorable | undefined {
+  return storable(value, depth) ? undefined : whereUnstorable(value, path, depth);
+}
+
+function whereUnstorable(value: unknown, path: string, depth: number): Unstorable | undefined {
   switch (typeof value) {
     case 'string': {
       const reason = unstorableText(value);
@@ -54,7 +91,7 @@ export function findUnstorable(value: unknown, path: string, depth = 0): Unstora
         return { path, reason: `is nested deeper than ${MAX_JSON_DEPTH} levels` };
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i += 1) {
-          const found = findUnstorable(value[i] as unknown, `${path}[${i}]`, depth + 1);
+          const found = whereUnstorable(value[i] as unknown, `${path}[${i}]`, depth + 1);
           if (found) return found;
         }
         return undefined;
@@ -64,7 +101,7 @@ export function findUnstorable(value: unknown, path: string, depth = 0): Unstora
       for (const key in value) {
         const keyReason = unstorableText(key);
         if (keyReason) return { path: at(path, key), reason: `has a key that ${keyReason}` };
-        const found = findUnstorable(
+        const found = whereUnstorable(
           (value as Record<string, unknown>)[key],
           at(path, key),
           depth + 1,
