@@ -51,7 +51,7 @@ async function storeErrors<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 export type WithDbOptions = Partial<DatabaseOptions> & {
-  /** Read a store made by cos-db 0.x too (export): fn is told whether it is one. */
+  /** Read a store made by cos-db 0.x too (export): db.legacy says whether it is one. */
   legacy?: boolean;
 };
 
@@ -61,15 +61,13 @@ export type WithDbOptions = Partial<DatabaseOptions> & {
  */
 export function withDb<T>(
   context: Context,
-  fn: (db: Database, legacy: boolean) => Promise<T>,
+  fn: (db: Database) => Promise<T>,
   options: WithDbOptions = {},
 ): Promise<T> {
   return storeErrors(() =>
     withDatabase(context.settings.target, databaseOptions(context, options), async (db) => {
-      const legacy = (await db.knex.raw<{ rows: Array<{ legacy: boolean }> }>(LEGACY_STORE_SQL))
-        .rows[0]?.legacy;
-      if (legacy && !options.legacy) throw legacyStoreError();
-      return fn(db, legacy === true);
+      if (db.legacy && !options.legacy) throw legacyStoreError();
+      return fn(db);
     }),
   );
 }

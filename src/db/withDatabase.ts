@@ -10,6 +10,7 @@ import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
 import { copyPgliteTemplate } from './pgliteTemplate.js';
 import { storePath } from './storePath.js';
+import { LEGACY_STORE_SQL } from './storeGeneration.js';
 import { settledWithin } from '../settledWithin.js';
 
 export type DatabaseOptions = {
@@ -31,9 +32,22 @@ export type Database = {
   knex: Knex;
   target: Target;
   engine: 'postgres' | 'embedded';
+  /** The store was made by cos-db 0.x (storeGeneration.ts): only export reads it. */
+  legacy: boolean;
 };
 
-type Opened = { knex: Knex; close: () => Promise<void>; abort?: () => Promise<void> };
+type Opened = {
+  knex: Knex;
+  legacy: boolean;
+  close: () => Promise<void>;
+  abort?: () => Promise<void>;
+};
+
+/** The probe every open makes: the connection works, and whether the store is a 0.x one. */
+async function probe(db: Knex): Promise<boolean> {
+  const rows = (await db.raw<{ rows: Array<{ legacy: boolean }> }>(LEGACY_STORE_SQL)).rows;
+  return rows[0]?.legacy === true;
+}
 
 /** node-postgres's settings for a connection to the target. */
 const pgConnection = (target: ServerTarget, options: DatabaseOptions) => ({
@@ -62,8 +76,9 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     acquireConnectionTimeout: options.connectTimeoutMs ?? 10_000,
     log: quietLog,
   });
+  let legacy: boolean;
   try {
-    await db.raw('select 1');
+    legacy = await probe(db);
   } catch (error) {
     await db.destroy();
     // Connected, but the probe itself was refused (a statement_timeout of 1 ms, say): that fault.
@@ -75,6 +90,7 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
   };
   return {
     knex: db,
+    legacy,
     // A connection lost mid-transaction can stay checked out of the pool for ever (knex waits
     // for a rollback that never settles), and destroy would wait for it: after a moment, cut.
     close: async () => {
@@ -124,8 +140,17 @@ async function openEmbedded(target: EmbeddedTarget): Promise<Opened> {
     connection: () => ({ pglite }) as object,
     log: quietLog,
   } as Knex.Config);
+  let legacy: boolean;
+  try {
+    legacy = await probe(db);
+  } catch (error) {
+    await db.destroy();
+    restoreDecoder();
+    throw error;
+  }
   return {
     knex: db,
+    legacy,
     close: async () => {
       try {
         await db.destroy();
@@ -170,7 +195,7 @@ export async function withDatabase<T>(
   try {
     opened =
       target.engine === 'embedded' ? await openEmbedded(target) : await openServer(target, options);
-    return await fn({ knex: opened.knex, target, engine: target.engine });
+    return await fn({ knex: opened.knex, target, engine: target.engine, legacy: opened.legacy });
   } finally {
     unregister();
     try {

@@ -54,19 +54,10 @@ export const eventSchema = z
 
 export type EventInput = z.infer<typeof eventSchema>;
 
+/** A record's fields that input ignores: its place in the store it came from. */
+const RECORD_ONLY = new Set(['recorded_at', 'chain', 'seq', 'prev_hash', 'hash']);
 /** The keys a producer's event has (a record's extra ones go the zod way). */
-const EVENT_KEYS = new Set([
-  'event_id',
-  'type',
-  'module',
-  'actor',
-  'task_id',
-  'run_id',
-  'occurred_at',
-  'parents',
-  'inputs',
-  'payload',
-]);
+const EVENT_KEYS = new Set(Object.keys(eventSchema.shape).filter((k) => !RECORD_ONLY.has(k)));
 const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
 const isText = (v: unknown, max: number): v is string =>
@@ -185,17 +176,10 @@ function unique(list: string[] | undefined): string[] {
 }
 
 /** An archived event as sameEvent compares it: its fields, the payload canonical (null once erased). */
-export type StoredEvent = {
-  type: string;
-  module: string | null;
-  actor: string | null;
-  task_id: string | null;
-  run_id: string | null;
-  occurred_at: string;
-  parents: string[];
-  inputs: string[];
-  payload: string | null;
-};
+export type StoredEvent = Pick<
+  NormalizedEvent,
+  'type' | 'module' | 'actor' | 'task_id' | 'run_id' | 'occurred_at' | 'parents' | 'inputs'
+> & { payload: string | null };
 
 /** An event settled for archiving, as sameEvent would see it once stored. */
 export function storedForm(e: NormalizedEvent): StoredEvent {

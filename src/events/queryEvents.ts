@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
 import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
-import { isoTimeSql } from '../db/isoTimeSql.js';
+import { EVENT_RECORD_COLUMNS, recordSelect } from '../db/recordSelect.js';
 
 export type EventFilters = {
   type?: string | undefined;
@@ -35,24 +35,7 @@ export type EventRecord = {
   hash: string;
 };
 
-/** The columns of an EventRecord, as the server sends them (times in ISO form, digests hex). */
-export const EVENT_RECORD_SQL = [
-  'event_id',
-  'type',
-  'module',
-  'actor',
-  'task_id',
-  'run_id',
-  `${isoTimeSql('occurred_at')} as occurred_at`,
-  `${isoTimeSql('recorded_at')} as recorded_at`,
-  'parents',
-  'inputs',
-  'payload',
-  'chain',
-  'seq::text as seq',
-  "encode(prev_hash, 'hex') as prev_hash",
-  "encode(hash, 'hex') as hash",
-].join(', ');
+const EVENT_RECORD_SQL = recordSelect(EVENT_RECORD_COLUMNS);
 
 /** The WHERE clause for the filters, shared by query and export. */
 export async function eventWhere(
@@ -100,7 +83,8 @@ export async function queryEvents(
   const { sql, bindings } = await eventWhere(knex, filters);
   const rows = (
     await knex.raw<{ rows: EventRecord[] }>(
-      `select ${EVENT_RECORD_SQL} from cc.events ${sql} order by occurred_at, event_id limit ${limit + 1}`,
+      // The table's columns, named by the table: the select list's occurred_at is text.
+      `select ${EVENT_RECORD_SQL} from cc.events ${sql} order by cc.events.occurred_at, cc.events.event_id limit ${limit + 1}`,
       bindings as Knex.RawBinding[],
     )
   ).rows;

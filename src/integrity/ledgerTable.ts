@@ -7,45 +7,10 @@ export const GUARD_TRUNCATE_TRIGGER = 'cos_ledger_no_truncate';
 export const LINKS_TRIGGER = 'cos_ledger_links';
 
 /**
- * The function behind LINKS_TRIGGER, for any ledger table (it names the table it fires on):
- * every row a statement adds must extend its chain — the first at position 1 after the genesis
- * hash, or right after the chain's stored head, each next one right after the row before it,
- * its prev_hash that row's hash. So neither a fork (two rows after the same one) nor a gap can
- * be stored, whoever writes. One sort of the statement's new rows and one index probe per chain
- * touched: far cheaper than UNIQUE(chain, prev_hash), an index over a random key that outgrows
- * memory on a bulk load, and stronger: that constraint let a row skip positions or name a hash
- * that is not its predecessor's. The core's baseline migration holds its own frozen copy.
+ * SQL for the links trigger on a ledger table: every row a statement adds must extend its chain,
+ * so neither a fork nor a gap can be stored. Its function, cc.ledger_check_links(), is the core
+ * schema's (the baseline migration), shared by every ledger table.
  */
-export const LINKS_FUNCTION_SQL = `
-  create or replace function cc.ledger_check_links() returns trigger language plpgsql as $fn$
-  declare
-    bad record;
-  begin
-    execute format($q$
-      with s as (
-        select chain, seq, prev_hash,
-               lag(seq) over w as before_seq, lag(hash) over w as before_hash,
-               row_number() over w as n
-          from new_rows window w as (partition by chain order by seq)
-      )
-      select s.chain, s.seq from s
-       where case
-               when s.n > 1 then s.seq <> s.before_seq + 1 or s.prev_hash <> s.before_hash
-               when s.seq = 1 then s.prev_hash <> '\\x0000000000000000000000000000000000000000000000000000000000000000'::bytea
-               else s.prev_hash is distinct from
-                      (select t.hash from %I.%I t where t.chain = s.chain and t.seq = s.seq - 1)
-             end
-       limit 1$q$, tg_table_schema, tg_table_name) into bad;
-    if bad is not null then
-      raise exception 'cos-db: row % of chain % in %.% does not extend its chain (a fork or a gap)',
-        bad.seq, bad.chain, tg_table_schema, tg_table_name
-        using errcode = 'integrity_constraint_violation',
-              hint = 'append through cos-db, which locks the chain and reads its head first';
-    end if;
-    return null;
-  end $fn$`;
-
-/** SQL for the links trigger on a ledger table (the function must exist: LINKS_FUNCTION_SQL). */
 export function linksTriggerSql(table: string): string[] {
   return [
     `create trigger ${LINKS_TRIGGER} after insert on ${table}
@@ -87,7 +52,6 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
        add column hash bytea not null,
        add column hash_version smallint not null,
        add constraint "${base}_chain_seq_key" unique (chain, seq)`,
-    LINKS_FUNCTION_SQL,
     ...linksTriggerSql(q),
     ...appendOnlySql(q),
   ];

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError } from '../errors.js';
 import { listLinks, type MemoryLink } from '../links/memoryLinks.js';
-import { isoTimeSql } from '../db/isoTimeSql.js';
+import { PRD_RECORD_COLUMNS, recordSelect } from '../db/recordSelect.js';
 
 export type PrdSummary = {
   prd_id: string;
@@ -35,23 +35,7 @@ export type PrdVersionRow = {
   links: MemoryLink[];
 };
 
-/** The columns of a PRD record as the server sends them (times in ISO form, digests hex). */
-const PRD_RECORD_SQL = [
-  'prd_id',
-  'version',
-  'title',
-  'status',
-  "encode(content_sha256, 'hex') as content_sha256",
-  'size_bytes',
-  'source_path',
-  'message',
-  'archived_by',
-  `${isoTimeSql('archived_at')} as archived_at`,
-  'chain',
-  'seq::text as seq',
-  "encode(prev_hash, 'hex') as prev_hash",
-  "encode(hash, 'hex') as hash",
-].join(', ');
+const PRD_RECORD_SQL = recordSelect(PRD_RECORD_COLUMNS);
 
 export type PrdFilters = {
   since?: string | undefined;

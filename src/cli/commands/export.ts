@@ -37,9 +37,9 @@ async function runExport(context: Context): Promise<void> {
   try {
     const summary = await withDb(
       context,
-      async (db, legacy) => {
+      async (db) => {
         if (o.all) {
-          if (legacy) throw legacyStoreError();
+          if (db.legacy) throw legacyStoreError();
           const manifest = await exportBundle(db, sink, onProgress, (n) => (total = n));
           return {
             kind: 'bundle',
@@ -67,7 +67,6 @@ async function runExport(context: Context): Promise<void> {
           onProgress,
           // Counted first only where progress is shown: a terminal, for the time left.
           progress.shown ? (n) => (total = n) : undefined,
-          legacy,
         );
         return { kind, format, rows, out: outPath ?? null };
       },
