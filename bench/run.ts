@@ -4,6 +4,7 @@ import { formatTable, ROOT, type Row, type Scenario } from './harness.js';
 import { events } from './events.js';
 import { ledger } from './ledger.js';
 import { migrations } from './migrations.js';
+import { openlineage } from './openlineage.js';
 import { prd } from './prd.js';
 import { startup } from './startup.js';
 
@@ -11,7 +12,7 @@ import { startup } from './startup.js';
  * `npm run bench [-- name…]`: runs the named scenarios (all by default) and prints one markdown
  * table of medians beside each scenario's baseline, also written to bench/RESULTS.md.
  */
-const scenarios: Scenario[] = [startup, migrations, ledger, prd, events];
+const scenarios: Scenario[] = [startup, migrations, ledger, prd, events, openlineage];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;

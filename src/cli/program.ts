@@ -145,8 +145,16 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
   archive
     .command('event <file>')
     .description('archive events from a JSON object, array or NDJSON file, or - for stdin')
-    .option('--format <format>', 'json (cos-db events) or openlineage (RunEvents)', 'json')
+    .option(
+      '--format <format>',
+      'json (cos-db events) or openlineage (RunEvent, JobEvent, DatasetEvent)',
+      'json',
+    )
     .option('--atomic', 'the whole input in one transaction (else each batch is all or nothing)')
+    .option(
+      '--skip-invalid',
+      'archive the valid events and report the invalid ones (each with its line) instead of refusing the input; exit 2 if any was skipped',
+    )
     .option('--batch-size <n>', 'events per transaction (default 2000)')
     .option(
       '--retries <n>',

@@ -284,6 +284,17 @@ export const documents = {
       already_archived: z.int(),
       ids: z.array(z.string()).optional(),
       batches: z.int(),
+      skipped: z
+        .array(
+          z.strictObject({
+            line: z.int(),
+            index: z.int().optional(),
+            message: z.string(),
+          }),
+        )
+        .optional()
+        .describe('with --skip-invalid: the invalid records left out (the first 1,000); exit 2'),
+      skipped_count: z.int().optional(),
     })
     .describe('cos-db archive event'),
 
@@ -311,7 +322,15 @@ export const documents = {
     .describe('cos-db query events'),
 
   'event-detail': eventRecord
-    .extend({ children: z.array(z.string()), links: z.array(memoryLink) })
+    .extend({
+      derived_parents: z
+        .array(z.string())
+        .describe(
+          "an OpenLineage event's parents derived from its run, parent run and input datasets when asked; [] for others",
+        ),
+      children: z.array(z.string()).describe('the events naming it as a parent, or deriving it'),
+      links: z.array(memoryLink),
+    })
     .describe('cos-db query events ID'),
 
   'diff-prd': z

@@ -18,11 +18,11 @@ import {
   type PreparedRow,
 } from '../integrity/ledger.js';
 import {
-  fromRunEvent,
+  fromOpenLineage,
+  openLineageKind,
   openLineageTime,
-  parentRunId,
-  runEventSchema,
-  type RunEvent,
+  SCHEMAS,
+  type OpenLineageEvent,
 } from '../lineage/openLineage.js';
 import { PRD_REF } from '../prd/prdRef.js';
 import { findUnstorable } from '../integrity/storable.js';
@@ -52,7 +52,12 @@ export type ArchiveEventsOptions = {
   /** Times a batch is written again after a lost connection or a deadlock (default 2). */
   retries?: number;
   onRetry?: (retry: { attempt: number; of: number; delayMs: number; error: unknown }) => void;
+  /** Invalid events are left out and reported (result.skipped) instead of refusing the input. */
+  skipInvalid?: boolean;
 };
+
+/** An input record left out by skipInvalid: where it was and why. */
+export type SkippedRecord = { line: number; index?: number; message: string };
 
 export type ArchiveEventsResult = {
   new: number;
@@ -60,6 +65,9 @@ export type ArchiveEventsResult = {
   /** The new events' ids; null past 10,000 (counts only). */
   ids: string[] | null;
   batches: number;
+  /** With skipInvalid: the records left out, in input order (the first 1,000). */
+  skipped?: SkippedRecord[];
+  skipped_count?: number;
 };
 
 const ID_LIMIT = 10_000;
@@ -104,6 +112,13 @@ function formatIssues(issues: Array<{ path: PropertyKey[]; message: string }>): 
     .join('; ');
 }
 
+const KIND_NAMES = { run: 'RunEvent', job: 'JobEvent', dataset: 'DatasetEvent' } as const;
+
+function fieldOf(issues: Array<{ path: PropertyKey[] }>): string | undefined {
+  const path = issues[0]?.path;
+  return path?.length ? path.map(String).join('.') : undefined;
+}
+
 /** One input record, validated and settled. Malformed records are usage errors naming the line. */
 export function toEvent(
   record: JsonRecord,
@@ -112,6 +127,8 @@ export function toEvent(
 ): NormalizedEvent {
   const at = () =>
     `${label}:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}`;
+  if (record.malformed !== undefined)
+    throw usageError(record.malformed, { details: { line: record.line } });
   // Before anything else: the hash covers the values as given, so they must be stored as given.
   const bad = findUnstorable(record.value, '');
   if (bad)
@@ -120,20 +137,30 @@ export function toEvent(
       details: { line: record.line, field: bad.path },
     });
   if (format === 'openlineage') {
-    const parsed = runEventSchema.safeParse(record.value);
+    const kind = openLineageKind(record.value);
+    if (!kind)
+      throw usageError(
+        `${at()}: not an OpenLineage event (a RunEvent has run and job, a JobEvent job, a DatasetEvent dataset)`,
+        { details: { line: record.line } },
+      );
+    const parsed = SCHEMAS[kind].safeParse(record.value);
     if (!parsed.success)
       throw usageError(
-        `${at()}: not an OpenLineage RunEvent: ${formatIssues(parsed.error.issues)}`,
-        {
-          details: { line: record.line },
-        },
+        `${at()}: not a valid OpenLineage ${KIND_NAMES[kind]}: ${formatIssues(parsed.error.issues)}`,
+        { details: { line: record.line, field: fieldOf(parsed.error.issues) } },
       );
     const time = openLineageTime(parsed.data.eventTime);
     if (!time)
       throw usageError(`${at()}: eventTime "${parsed.data.eventTime}" is not a time`, {
-        details: { line: record.line },
+        details: { line: record.line, field: 'eventTime' },
       });
-    return fromRunEvent(parsed.data as RunEvent, time, record.line);
+    return fromOpenLineage(
+      { kind, event: parsed.data } as OpenLineageEvent,
+      record.text ?? JSON.stringify(record.value),
+      time,
+      record.line,
+      record.value,
+    );
   }
   const parsed = parseEvent(record.value);
   if (!parsed.success)
@@ -143,74 +170,11 @@ export function toEvent(
   return normalizeEvent(parsed.data, record.line);
 }
 
-async function latestBefore(
-  trx: Knex.Transaction,
-  sql: string,
-  bindings: unknown[],
-): Promise<string | undefined> {
-  return (await trx.raw<{ rows: Array<{ event_id: string }> }>(sql, bindings as Knex.RawBinding[]))
-    .rows[0]?.event_id;
-}
-
-/**
- * OpenLineage lineage: the run's previous event, the parent run's latest event (when that run is
- * archived; otherwise the reference stays in the payload), and for each input dataset the latest
- * event whose run wrote it. "Latest" is latest before this event, from the store or earlier in
- * this batch, so a run reading a published artifact becomes a child of the run that made it.
- */
-async function resolveOpenLineage(trx: Knex.Transaction, batch: NormalizedEvent[]): Promise<void> {
-  const runLatest = new Map<string, { id: string; at: string }>();
-  const datasetLatest = new Map<string, { id: string; at: string }>();
-  const fromBatch = (m: Map<string, { id: string; at: string }>, key: string, at: string) => {
-    const hit = m.get(key);
-    return hit && hit.at <= at ? hit.id : undefined;
-  };
-  for (const event of batch) {
-    if (event.module !== 'openlineage' || !event.run_id) continue;
-    const parents: string[] = [];
-    const previous =
-      fromBatch(runLatest, event.run_id, event.occurred_at) ??
-      (await latestBefore(
-        trx,
-        'select event_id from cc.events where run_id = ? and occurred_at <= ? and event_id <> ? order by occurred_at desc, event_id desc limit 1',
-        [event.run_id, event.occurred_at, event.event_id],
-      ));
-    if (previous) parents.push(previous);
-    const parentRun = parentRunId((event.payload as { openlineage: RunEvent }).openlineage);
-    if (parentRun) {
-      const parent =
-        fromBatch(runLatest, parentRun, event.occurred_at) ??
-        (await latestBefore(
-          trx,
-          'select event_id from cc.events where run_id = ? and occurred_at <= ? order by occurred_at desc, event_id desc limit 1',
-          [parentRun, event.occurred_at],
-        ));
-      if (parent) parents.push(parent);
-    }
-    for (const d of event.datasets.filter((x) => x.role === 'input')) {
-      const writer =
-        fromBatch(datasetLatest, d.dataset, event.occurred_at) ??
-        (await latestBefore(
-          trx,
-          `select d.event_id from cc.event_datasets d join cc.events e on e.event_id = d.event_id
-            where d.dataset = ? and d.role = 'output' and e.occurred_at <= ? and e.run_id <> ?
-            order by e.occurred_at desc, e.event_id desc limit 1`,
-          [d.dataset, event.occurred_at, event.run_id],
-        ));
-      if (writer && writer !== previous) parents.push(writer);
-    }
-    event.parents = [...new Set(parents)];
-    runLatest.set(event.run_id, { id: event.event_id, at: event.occurred_at });
-    for (const d of event.datasets.filter((x) => x.role === 'output'))
-      datasetLatest.set(d.dataset, { id: event.event_id, at: event.occurred_at });
-  }
-}
-
 /** Events read and validated, with their ledger rows made ready outside any lock. */
 type PreparedChunk = {
   events: NormalizedEvent[];
-  /** Each event's ledger row, in the same order; OpenLineage rows wait for their parents. */
-  rows: PreparedRow[] | undefined;
+  /** Each event's ledger row, in the same order. */
+  rows: PreparedRow[];
   /** The rows hashed ahead, on the heads the chunk before was expected to leave. */
   hashed?: HashedRows | undefined;
 };
@@ -304,7 +268,7 @@ async function archiveChunk(
   context: ChunkContext,
 ): Promise<{ fresh: NormalizedEvent[]; already: number }> {
   const rows = prepared.rows;
-  if (context.optimistic && rows && writableAtOnce(prepared.events)) {
+  if (context.optimistic && writableAtOnce(prepared.events)) {
     await trx.raw('savepoint cos_chunk');
     try {
       await writeChunk(trx, prepared.events, rows, context.heads, context.columns, prepared.hashed);
@@ -369,7 +333,9 @@ async function archiveChunkCarefully(
       if (known === true || !sameEvent(event, known)) {
         throw new CosError(
           ExitCode.integrity,
-          `${where(label, event)}: event ${event.event_id} is already archived with other content`,
+          earlier
+            ? `${where(label, event)}: event ${event.event_id} comes twice in the input with different content (first at line ${earlier.line})`
+            : `${where(label, event)}: event ${event.event_id} is already archived with other content`,
           {
             hint: 'an event is immutable: give the new one its own event_id',
             details: { line: event.line, event_id: event.event_id },
@@ -380,27 +346,14 @@ async function archiveChunkCarefully(
       continue;
     }
     fresh.push(event);
-    if (prepared.rows) freshRows.push(prepared.rows[i] as PreparedRow);
+    freshRows.push(prepared.rows[i] as PreparedRow);
     freshIndex.set(event.event_id, event);
   }
   if (fresh.length === 0) return { fresh, already };
 
-  if (!prepared.rows) {
-    await resolveOpenLineage(trx, fresh);
-    for (const e of fresh) freshRows.push(context.rowOf(e, context.recordedAt));
-  }
-
   // Parents: archived already (committed, or written earlier in this transaction), or earlier
   // in this chunk. So lineage can never form a cycle.
   const position = new Map(fresh.map((e, i) => [e.event_id, i]));
-  const unseen = new Set<string>();
-  for (const e of fresh) {
-    for (const p of e.parents) if (!stored.has(p) && !position.has(p)) unseen.add(p);
-  }
-  // Only OpenLineage resolution can name parents not looked up already.
-  if (unseen.size)
-    for (const [id, known] of await storedEvents(trx, [...unseen], new Set()))
-      stored.set(id, known);
   for (const [i, event] of fresh.entries()) {
     for (const parent of event.parents) {
       const at = position.get(parent);
@@ -591,8 +544,6 @@ export async function archiveEvents(
     // Pipelined: while one chunk is written, the next is read, validated, canonicalized and
     // hashed. Chunks are written in order, each after the one before it, so a chunk's parents
     // are checked against everything before it in the input.
-    // OpenLineage events get their parents from the store when written: their rows are made then.
-    const early = options.format !== 'openlineage';
     let chunk: NormalizedEvent[] = [];
     let rows: PreparedRow[] = [];
     let inFlight: Promise<void> | undefined;
@@ -602,24 +553,22 @@ export async function archiveEvents(
       // Ctrl-C takes effect between chunks: the batch in flight is rolled back whole.
       throwIfInterrupted();
       if (chunk.length === 0) return;
-      const prepared: PreparedChunk = { events: chunk, rows: early ? rows : undefined };
+      const prepared: PreparedChunk = { events: chunk, rows };
       chunk = [];
       rows = [];
       // Hashed while the server loads the chunk before: done when writing, hashing (4.6 s) and
       // encoding (5.2 s) kept the server waiting through a sixth of a 1M import. Hashed again
       // if that chunk did not leave the heads expected (some of it was archived already), or
       // they were not known yet.
-      const byChain = prepared.rows && byChainOf(prepared.events, prepared.rows);
-      if (byChain) prepared.hashed = hashRows(byChain, expected);
+      const byChain = byChainOf(prepared.events, prepared.rows);
+      prepared.hashed = hashRows(byChain, expected);
       if (inFlight) await inFlight;
-      if (byChain) {
-        const from = prepared.hashed?.from;
-        if (!from || [...from].some(([c, h]) => !sameHead(written.get(c), h)))
-          prepared.hashed = hashRows(byChain, written);
-        expected = new Map(written);
-        for (const chain of byChain.keys()) expected.delete(chain);
-        for (const [chain, head] of prepared.hashed?.to ?? []) expected.set(chain, head);
-      }
+      const from = prepared.hashed?.from;
+      if (!from || [...from].some(([c, h]) => !sameHead(written.get(c), h)))
+        prepared.hashed = hashRows(byChain, written);
+      expected = new Map(written);
+      for (const chain of byChain.keys()) expected.delete(chain);
+      for (const [chain, head] of prepared.hashed?.to ?? []) expected.set(chain, head);
       inFlight = write(prepared);
       // Its failure is awaited (and reported) at the next flush or at the end, not lost.
       inFlight.catch(() => undefined);
@@ -627,9 +576,12 @@ export async function archiveEvents(
     try {
       for await (const item of records) {
         for (const record of Array.isArray(item) ? item : [item]) {
-          const event = toEvent(record, options.format, options.label);
+          const event = options.skipInvalid
+            ? orSkipped(record, options, result)
+            : toEvent(record, options.format, options.label);
+          if (!event) continue;
           chunk.push(event);
-          if (early) rows.push(rowOf(event, recordedAt));
+          rows.push(rowOf(event, recordedAt));
           if (chunk.length >= chunkSize) await flush();
           // Let the chunk being written go on (its next statement) while this one is read.
           else if (chunk.length % 25 === 0) await setImmediate();
@@ -660,10 +612,34 @@ export async function archiveEvents(
     if (open?.own) await rollbackQuietly(open.trx);
     throw howFar(databaseError(error), error, committed, options);
   }
-  if (result.new === 0 && result.already_archived === 0) {
+  if (result.new === 0 && result.already_archived === 0 && !result.skipped_count) {
     throw usageError(`${options.label}: no events in the input`);
   }
   return result;
+}
+
+const SKIPPED_LISTED = 1000;
+
+/** toEvent, or with skipInvalid undefined for an invalid record, which is reported in the result. */
+function orSkipped(
+  record: JsonRecord,
+  options: ArchiveEventsOptions,
+  result: ArchiveEventsResult,
+): NormalizedEvent | undefined {
+  try {
+    return toEvent(record, options.format, options.label);
+  } catch (error) {
+    if (!(error instanceof CosError) || error.exitCode !== ExitCode.usage) throw error;
+    result.skipped ??= [];
+    result.skipped_count = (result.skipped_count ?? 0) + 1;
+    if (result.skipped.length < SKIPPED_LISTED)
+      result.skipped.push({
+        line: record.line,
+        ...(record.index !== undefined ? { index: record.index } : {}),
+        message: error.message,
+      });
+    return undefined;
+  }
 }
 
 /** A database fault, told with how far the run got: what was committed stays. */

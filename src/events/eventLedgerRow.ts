@@ -26,13 +26,14 @@ export function ledgerRowOf(
     inputs: e.inputs,
     payload: e.payloadJson,
     payload_salt: saltText(salt),
+    payload_original: e.payloadOriginal ?? null,
   };
 }
 
 /** cc.events' content columns as the migrations make them: name and type, in order. */
 const KNOWN_LAYOUT =
   'event_id text,type text,module text,actor text,task_id text,run_id text,occurred_at timestamptz,' +
-  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,payload_salt bytea';
+  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,payload_salt bytea,payload_original text';
 
 const j = JSON.stringify;
 const field = (v: string | null) => copyField(v);
@@ -56,10 +57,11 @@ export function eventRowMaker(
     const parents = j(e.parents);
     const inputs = j(e.inputs);
     const payload = e.payloadJson.text;
+    const original = e.payloadOriginal ?? null;
     const hex = salt.toString('hex');
     return flatRow({
-      canonical: `{"actor":${j(e.actor)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload_commitment":"${commitment(hex, payload)}","recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
-      fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t\\\\x${hex}`,
+      canonical: `{"actor":${j(e.actor)},"event_id":${j(e.event_id)},"inputs":${inputs},"module":${j(e.module)},"occurred_at":${j(e.occurred_at)},"parents":${parents},"payload_commitment":"${commitment(hex, original ?? payload)}","recorded_at":${j(recordedAt)},"run_id":${j(e.run_id)},"task_id":${j(e.task_id)},"type":${j(e.type)}}`,
+      fields: `${field(e.event_id)}\t${field(e.type)}\t${field(e.module)}\t${field(e.actor)}\t${field(e.task_id)}\t${field(e.run_id)}\t${e.occurred_at}\t${recordedAt}\t${field(parents)}\t${field(inputs)}\t${field(payload)}\t\\\\x${hex}\t${field(original)}`,
     });
   };
 }

@@ -116,13 +116,17 @@ export type NormalizedEvent = {
   /** The payload's canonical JSON, computed once for its commitment and the insert. */
   payloadJson: Canonical;
   /**
+   * An OpenLineage event's text exactly as received: stored beside the payload, and what the
+   * payload's commitment is over. Absent for other events.
+   */
+  payloadOriginal?: string;
+  /**
    * What a stored event must match to be this one again: every field as sent (an occurred_at
-   * left to default to "now" matches any), or for an OpenLineage event its original document.
+   * left to default to "now" matches any), or for an OpenLineage event its content, which its id
+   * is the hash of.
    */
   identity: 'fields' | 'payload';
   occurredAtGiven: boolean;
-  /** Datasets (OpenLineage) this event read and wrote. */
-  datasets: Array<{ dataset: string; role: 'input' | 'output' }>;
   /** Where it came from in the input, for error messages. */
   line: number;
 };
@@ -132,11 +136,7 @@ export type NormalizedEvent = {
  * de-duplicated in order, the payload's canonical JSON. The same id with the same fields is the
  * same event again (skipped); the same id with other fields is a conflict (see sameEvent).
  */
-export function normalizeEvent(
-  input: EventInput,
-  line: number,
-  datasets: NormalizedEvent['datasets'] = [],
-): NormalizedEvent {
+export function normalizeEvent(input: EventInput, line: number): NormalizedEvent {
   const event_id = input.event_id ?? uuidv7();
   const module = input.module ?? null;
   const actor = input.actor ?? null;
@@ -164,7 +164,6 @@ export function normalizeEvent(
     payloadJson,
     identity: 'fields',
     occurredAtGiven: input.occurred_at !== undefined,
-    datasets,
     line,
   };
 }
@@ -191,12 +190,13 @@ const sameList = (a: string[], b: string[]) =>
 
 /**
  * Whether an event sent again is the one archived under its id: every field as sent, or for an
- * OpenLineage event the original document (its parents are resolved when archived). An erased
- * payload matches any: the rest of the event still has to.
+ * OpenLineage event (whose id is the hash of its content) an OpenLineage event of the same type.
+ * An erased payload matches any: the rest of the event still has to.
  */
 export function sameEvent(sent: NormalizedEvent, stored: StoredEvent): boolean {
+  if (sent.identity === 'payload')
+    return sent.module === stored.module && sent.type === stored.type;
   const payload = stored.payload === null || stored.payload === sent.payloadJson.text;
-  if (sent.identity === 'payload') return payload;
   return (
     payload &&
     sent.type === stored.type &&

@@ -95,7 +95,11 @@ export async function queryEvents(
   };
 }
 
-export type EventDetail = EventRecord & { children: string[]; links: MemoryLink[] };
+export type EventDetail = EventRecord & {
+  derived_parents: string[];
+  children: string[];
+  links: MemoryLink[];
+};
 
 /** One event whole, with its parents, children and inputs. Unknown id: exit 3. */
 export async function eventDetail(knex: Knex, eventId: string): Promise<EventDetail> {
@@ -107,12 +111,26 @@ export async function eventDetail(knex: Knex, eventId: string): Promise<EventDet
   ).rows[0];
   if (!row)
     throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
-  const children = (
-    await knex.raw<{ rows: Array<{ event_id: string }> }>(
-      // @> with a one-element array: what the GIN index on parents answers.
-      'select event_id from cc.events where parents @> jsonb_build_array(?::text) order by event_id',
+  const lineage = (
+    await knex.raw<{ rows: Array<{ derived: string[] | null; children: string[] | null }> }>(
+      // @> with a one-element array: what the GIN index on parents answers. An OpenLineage
+      // event's lineage is derived from runs and datasets when asked (cc.openlineage_parents).
+      `select (select array(select jsonb_array_elements_text(
+                cc.openlineage_parents(e.event_id, e.run_id, e.occurred_at, e.type, e.payload)))
+                where e.module = 'openlineage') as derived,
+              array(select c from (
+                select x.event_id as c from cc.events x where x.parents @> jsonb_build_array(e.event_id)
+                union
+                select k from cc.openlineage_children(e.event_id, e.run_id, e.occurred_at, e.type, e.payload) as k
+                 where e.module = 'openlineage') y order by c) as children
+         from cc.events e where e.event_id = ?`,
       [eventId],
     )
-  ).rows.map((r) => r.event_id);
-  return { ...row, children, links: await listLinks(knex, [eventId]) };
+  ).rows[0];
+  return {
+    ...row,
+    derived_parents: (lineage?.derived ?? []).filter((p) => !row.parents.includes(p)),
+    children: lineage?.children ?? [],
+    links: await listLinks(knex, [eventId]),
+  };
 }

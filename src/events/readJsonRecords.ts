@@ -2,9 +2,20 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { CosError, usageError } from '../errors.js';
+import { arrayElements } from '../lineage/exactJson.js';
 
-/** A record and where it was: its line, and for an array its position in it. */
-export type JsonRecord = { line: number; index?: number; value: unknown };
+/**
+ * A record and where it was: its line, and for an array its position in it. `text` is the
+ * record exactly as written (OpenLineage events keep it; without it, they keep JSON.stringify's).
+ */
+export type JsonRecord = {
+  line: number;
+  index?: number;
+  value: unknown;
+  text?: string;
+  /** With malformed: 'yield', a line that is not JSON: what is wrong with it (value is undefined). */
+  malformed?: string;
+};
 
 function open(path: string, stdin: Readable, label: string): Readable {
   if (path === '-') return stdin;
@@ -45,6 +56,8 @@ export async function* readJsonRecordBatches(
   label = path === '-' ? 'stdin' : path,
   /** Updated with the bytes read so far, for progress against the input's size. */
   read: { bytes: number } = { bytes: 0 },
+  /** A malformed NDJSON line: refuse the input (throw), or yield it as a record that says so. */
+  malformed: 'throw' | 'yield' = 'throw',
 ): AsyncGenerator<JsonRecord[]> {
   const input = open(path, stdin, label);
   // Strict: text that is not UTF-8 is refused, not silently replaced with U+FFFD.
@@ -80,16 +93,28 @@ export async function* readJsonRecordBatches(
           wholeStart = lineNo;
           return;
         }
-        value = parseLine(text, lineNo, label);
+        if (malformed === 'throw') value = parseLine(text, lineNo, label);
+        else {
+          yielded += 1;
+          out.push({
+            line: lineNo,
+            value: undefined,
+            text,
+            malformed: malformedLine(text, lineNo, label),
+          });
+          return;
+        }
       }
       yielded += 1;
-      out.push({ line: lineNo, value });
+      out.push({ line: lineNo, value, text });
       return;
     }
-    throw usageError(
-      `${label}:${lineNo}: malformed JSON: expected an object, an array, or one object per line`,
-      { details: { line: lineNo } },
-    );
+    const message = `${label}:${lineNo}: malformed JSON: expected an object, an array, or one object per line`;
+    if (malformed === 'yield' && yielded > 0) {
+      out.push({ line: lineNo, value: undefined, text, malformed: message });
+      return;
+    }
+    throw usageError(message, { details: { line: lineNo } });
   };
   // A line as readline sees it: a CR not followed by LF ends a line too.
   const line = (raw: string): void => {
@@ -132,10 +157,27 @@ export async function* readJsonRecordBatches(
   if (rest !== '') line(rest.endsWith('\r') ? rest.slice(0, -1) : rest);
   if (out.length) yield out;
   if (whole) {
-    const doc = parseLine(whole.join('\n'), wholeStart, label);
-    if (Array.isArray(doc))
-      yield doc.map((value: unknown, index) => ({ line: wholeStart, index, value }));
-    else yield [{ line: wholeStart, value: doc }];
+    const text = whole.join('\n');
+    const doc = parseLine(text, wholeStart, label);
+    if (Array.isArray(doc)) {
+      const texts = arrayElements(text);
+      yield doc.map((value: unknown, index) => ({
+        line: wholeStart,
+        index,
+        value,
+        text: texts[index] as string,
+      }));
+    } else yield [{ line: wholeStart, value: doc, text: text.trim() }];
+  }
+}
+
+/** What parseLine would refuse the line with. */
+function malformedLine(text: string, line: number, label: string): string {
+  try {
+    parseLine(text, line, label);
+    return `${label}:${line}: malformed JSON`;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 

@@ -262,8 +262,11 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     const insertStaged = async () => {
       if (!staged) return;
       staged = false;
+      // An OpenLineage event's payload is its original text as jsonb: made again from that text
+      // here, as the bundle's JSON copy of the payload may have rounded its numbers.
+      const originals = columnsOf.get(STAGED_TABLE)?.some((c) => c.name === 'payload_original');
       await trx.raw(
-        `insert into ${STAGED_TABLE} select * from _bundle_events order by chain, seq; drop table _bundle_events`,
+        `${originals ? "update _bundle_events set payload = jsonb_build_object('openlineage', payload_original::jsonb) where payload_original is not null; " : ''}insert into ${STAGED_TABLE} select * from _bundle_events order by chain, seq; drop table _bundle_events`,
       );
     };
     for await (const record of records(path)) {

@@ -3,7 +3,7 @@ import type { Database } from '../db/withDatabase.js';
 import { usageError } from '../errors.js';
 import { eventWhere, type EventFilters } from '../events/queryEvents.js';
 import { prdFilterSql } from '../prd/queryPrds.js';
-import { csvLine, EXPORT_FORMATS, plain, toRunEvent, type ExportFormat } from './formats.js';
+import { csvLine, EXPORT_FORMATS, openLineageLine, plain, type ExportFormat } from './formats.js';
 import { streamRows, type RowQuery } from './rowSource.js';
 import type { Sink } from './sink.js';
 import { EVENT_RECORD_COLUMNS, PRD_RECORD_COLUMNS, recordSelect } from '../db/recordSelect.js';
@@ -22,6 +22,7 @@ async function queryFor(
   kind: ExportKind,
   filters: ExportFilters,
   legacy: boolean,
+  format?: ExportFormat,
 ): Promise<{ query: RowQuery; columns: string[] }> {
   if (kind === 'prd') {
     const { where, bindings } = prdFilterSql(filters);
@@ -38,23 +39,34 @@ async function queryFor(
   if (kind === 'events') {
     return {
       query: {
-        sql: `select ${recordSelect(EVENT_COLUMNS, legacy)} from cc.events ${sql}`,
+        // OpenLineage events are written as they were received (payload_original, 1.0's).
+        sql: `select ${recordSelect(EVENT_COLUMNS, legacy)}${format === 'openlineage' && !legacy ? ', payload_original' : ''} from cc.events ${sql}`,
         bindings,
         keyset: ['occurred_at', 'event_id'],
       },
       columns: EVENT_COLUMNS,
     };
   }
-  // Lineage: every edge whose child event passes the filters, parent edges and PRD inputs alike.
+  // Lineage: every edge whose child event passes the filters, parent edges (named, and derived
+  // for OpenLineage events) and PRD inputs alike.
+  const derived = legacy
+    ? ''
+    : `union
+            select p.parent_id, e.event_id, 'parent'
+              from (select event_id, type, module, run_id, occurred_at, payload from cc.events ${sql}) e
+              cross join lateral jsonb_array_elements_text(
+                cc.openlineage_parents(e.event_id, e.run_id, e.occurred_at, e.type, e.payload)) as p (parent_id)
+             where e.module = 'openlineage'`;
   return {
     query: {
       sql: `select p.parent_id as from_id, e.event_id as to_id, 'parent' as kind
               from (select event_id, parents from cc.events ${sql}) e
               cross join lateral jsonb_array_elements_text(e.parents) as p (parent_id)
+            ${derived}
             union all
             select 'prd:' || i.prd_id || '@' || i.version, i.event_id, 'input'
               from cc.event_inputs i where i.event_id in (select event_id from cc.events ${sql})`,
-      bindings: [...bindings, ...bindings],
+      bindings: legacy ? [...bindings, ...bindings] : [...bindings, ...bindings, ...bindings],
       keyset: ['to_id', 'from_id'],
     },
     columns: LINEAGE_COLUMNS,
@@ -118,7 +130,7 @@ export async function exportRecords(
   if (format === 'openlineage' && kind !== 'events')
     throw usageError(`--format openlineage is for events; for ${kind} use json, ndjson or csv`);
   // A store made by cos-db 0.x (db.legacy) holds digests as hex text: read it all the same.
-  const { query, columns } = await queryFor(db, kind, filters, db.legacy);
+  const { query, columns } = await queryFor(db, kind, filters, db.legacy, format);
   if (onTotal) {
     const counted = await db.knex.raw<{ rows: Array<{ n: string }> }>(
       `select count(*) as n from (${query.sql}) q`,
@@ -147,7 +159,7 @@ export async function exportRecords(
         );
         break;
       case 'openlineage':
-        await sink.write(`${JSON.stringify(toRunEvent(row))}\n`);
+        await sink.write(`${openLineageLine(row)}\n`);
         break;
     }
     n += 1;

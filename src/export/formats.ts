@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RunEvent } from '../lineage/openLineage.js';
+import { compactJson } from '../lineage/exactJson.js';
 
 export const EXPORT_FORMATS = ['json', 'ndjson', 'csv', 'openlineage'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -34,6 +35,18 @@ const SCHEMA_URL = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/Ru
 function uuidFrom(text: string): string {
   const h = createHash('sha256').update(text).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
+}
+
+/**
+ * An event as a line of OpenLineage NDJSON: an imported one exactly as it was received (one that
+ * came spread over several lines with the whitespace between its tokens taken out, so it is one
+ * line; nothing else changes), any other as toRunEvent makes it.
+ */
+export function openLineageLine(row: Record<string, unknown>): string {
+  const original = row.payload_original;
+  if (typeof original === 'string')
+    return /[\r\n]/.test(original) ? compactJson(original) : original;
+  return JSON.stringify(toRunEvent(row));
 }
 
 /**

@@ -123,42 +123,71 @@ function scalarNormalizer(type: string): (value: unknown) => unknown {
   }
 }
 
-/** A key of a row's canonical JSON: the column it comes from, and for a commitment its salt's. */
-type KeyPlan = { index: number; key: string; salt: number | undefined };
+/**
+ * A key of a row's canonical JSON: the column it comes from, and for a commitment its salt's and
+ * its original's (the text the value was received as, when kept).
+ */
+type KeyPlan = {
+  index: number;
+  key: string;
+  salt: number | undefined;
+  original: number | undefined;
+};
 
 const plans = new WeakMap<ContentColumn[], KeyPlan[]>();
 
 /**
  * The row's keys in RFC 8785 order, each written out ("name":). A column X with a bytea column
  * X_salt beside it is hashed as "X_commitment" (see commitment.ts); X_salt itself is not a key.
+ * A text column X_original beside such an X holds the text X was received as (an OpenLineage
+ * event, numbers and all): when set, the commitment is over that text, and it is not a key of its
+ * own (the table's check holds X to it).
  */
 function canonicalPlan(columns: ContentColumn[]): KeyPlan[] {
   let plan = plans.get(columns);
   if (!plan) {
     const at = new Map(columns.map((c, i) => [c.name, i]));
-    const saltOfColumn = (name: string) => {
-      const i = at.get(`${name}_salt`);
+    const beside = (name: string, suffix: string, type: string) => {
+      const i = at.get(`${name}${suffix}`);
       const c = i === undefined ? undefined : columns[i];
-      return c && c.type === 'bytea' && !c.isArray ? i : undefined;
+      return c && c.type === type && !c.isArray ? i : undefined;
     };
-    const salts = new Set(columns.map((c) => saltOfColumn(c.name)).filter((i) => i !== undefined));
+    const salted = columns.filter((c) => beside(c.name, '_salt', 'bytea') !== undefined);
+    const hidden = new Set<number>();
+    for (const c of salted) {
+      hidden.add(beside(c.name, '_salt', 'bytea') as number);
+      const original = beside(c.name, '_original', 'text');
+      if (original !== undefined) hidden.add(original);
+    }
     plan = columns
       .flatMap((c, index) => {
-        if (salts.has(index)) return [];
-        const salt = saltOfColumn(c.name);
-        return [{ index, name: salt === undefined ? c.name : `${c.name}_commitment`, salt }];
+        if (hidden.has(index)) return [];
+        const salt = beside(c.name, '_salt', 'bytea');
+        const original = salt === undefined ? undefined : beside(c.name, '_original', 'text');
+        return [
+          { index, name: salt === undefined ? c.name : `${c.name}_commitment`, salt, original },
+        ];
       })
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map(({ index, name, salt }) => ({ index, key: `${canonicalJson(name)}:`, salt }));
+      .map(({ index, name, salt, original }) => ({
+        index,
+        key: `${canonicalJson(name)}:`,
+        salt,
+        original,
+      }));
     plans.set(columns, plan);
   }
   return plan;
 }
 
-/** The commitment to a salted value, or null when the value or its salt is gone (erased). */
-function committed(value: unknown, salt: unknown): string | null {
+/**
+ * The commitment to a salted value (over its original text when kept), or null when the value or
+ * its salt is gone (erased).
+ */
+function committed(value: unknown, salt: unknown, original: unknown): string | null {
   const hex = saltHexOf(salt);
   if (value === null || value === undefined || hex === null) return null;
+  if (typeof original === 'string') return commitment(hex, original);
   return commitment(hex, value instanceof Canonical ? value.text : canonicalJson(value));
 }
 
@@ -169,8 +198,15 @@ function committed(value: unknown, salt: unknown): string | null {
  */
 export function canonicalContent(columns: ContentColumn[], values: unknown[]): string {
   let out = '{';
-  for (const [k, { index, key, salt }] of canonicalPlan(columns).entries()) {
-    const value = salt === undefined ? values[index] : committed(values[index], values[salt]);
+  for (const [k, { index, key, salt, original }] of canonicalPlan(columns).entries()) {
+    const value =
+      salt === undefined
+        ? values[index]
+        : committed(
+            values[index],
+            values[salt],
+            original === undefined ? undefined : values[original],
+          );
     out += `${k ? ',' : ''}${key}${canonicalJson(value)}`;
   }
   return `${out}}`;

@@ -20,7 +20,7 @@ const DERIVED_LISTED = 100;
  * an edge no hashed row names (written with the triggers off), and a row's edge that is not
  * there. One definition of the derivation serves the trigger that writes the edges and this.
  */
-const CHECKS = [
+const CHECKS: Array<{ table: string; sql: string; legacy?: string }> = [
   {
     table: 'cc.event_inputs',
     sql: `select 'edge-not-in-row' as kind, i.event_id, 'prd:' || i.prd_id || '@' || i.version as edge
@@ -36,7 +36,8 @@ const CHECKS = [
   },
   {
     table: 'cc.event_datasets',
-    sql: `select 'edge-not-in-row' as kind, x.event_id, x.role || ' ' || x.dataset as edge
+    // Before the OpenLineage migration (20261203000000), datasets were joined strings.
+    legacy: `select 'edge-not-in-row' as kind, x.event_id, x.role || ' ' || x.dataset as edge
             from cc.event_datasets x
            where not exists (select 1 from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
                               where e.event_id = x.event_id and d.dataset = x.dataset and d.role = x.role)
@@ -46,6 +47,20 @@ const CHECKS = [
            where e.module = 'openlineage'
              and not exists (select 1 from cc.event_datasets x
                               where x.event_id = e.event_id and x.dataset = d.dataset and x.role = d.role)`,
+    // Each row carries its event's run and time: those must be the event's too.
+    sql: `select 'edge-not-in-row' as kind, x.event_id, x.role || ' ' || x.namespace || ' ' || x.name as edge
+            from cc.event_datasets x
+           where not exists (select 1 from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
+                              where e.event_id = x.event_id and d.namespace = x.namespace and d.name = x.name
+                                and d.role = x.role and e.run_id is not distinct from x.run_id
+                                and e.occurred_at = x.occurred_at)
+          union all
+          select 'edge-missing', e.event_id, d.role || ' ' || d.namespace || ' ' || d.name
+            from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
+           where e.module = 'openlineage'
+             and not exists (select 1 from cc.event_datasets x
+                              where x.event_id = e.event_id and x.namespace = d.namespace
+                                and x.name = d.name and x.role = d.role)`,
   },
 ];
 
@@ -57,12 +72,14 @@ const TRIGGERS = [
 
 /** The derived edge tables checked against the events' rows; none before the migration. */
 export async function verifyDerivedEdges(knex: Knex): Promise<DerivedReport[]> {
-  const migrated = (
-    await knex.raw<{ rows: Array<{ ok: boolean }> }>(
-      "select to_regproc('cc.event_input_refs') is not null as ok",
+  const state = (
+    await knex.raw<{ rows: Array<{ ok: boolean; pairs: boolean }> }>(
+      `select to_regproc('cc.event_input_refs') is not null as ok,
+              exists (select 1 from pg_attribute where attrelid = to_regclass('cc.event_datasets')
+                         and attname = 'namespace' and not attisdropped) as pairs`,
     )
-  ).rows[0]?.ok;
-  if (!migrated) return [];
+  ).rows[0];
+  if (!state?.ok) return [];
   const triggers = (
     await knex.raw<{ rows: Array<{ rel: string; tgname: string; tgenabled: string }> }>(
       `select tgrelid::regclass::text as rel, tgname, tgenabled from pg_trigger
@@ -80,7 +97,9 @@ export async function verifyDerivedEdges(knex: Knex): Promise<DerivedReport[]> {
           edge: string;
           n: string;
         }>;
-      }>(`select *, count(*) over () as n from (${check.sql}) x limit ${DERIVED_LISTED}`)
+      }>(
+        `select *, count(*) over () as n from (${!state.pairs && check.legacy ? check.legacy : check.sql}) x limit ${DERIVED_LISTED}`,
+      )
     ).rows;
     const problems: DerivedReport['problems'] = rows.map(({ kind, event_id, edge }) => ({
       kind,

@@ -150,9 +150,11 @@ export class WalkAssembler {
         via,
         label: isPrd
           ? `PRD ${title ?? '?'} v${version ?? '?'}`
-          : actor
-            ? `${type ?? '?'} by ${actor}`
-            : (type ?? '?'),
+          : title
+            ? title
+            : actor
+              ? `${type ?? '?'} by ${actor}`
+              : (type ?? '?'),
         type: isPrd ? null : type,
         occurred_at: at,
         links: NO_LINKS,

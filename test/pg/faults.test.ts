@@ -67,11 +67,12 @@ async function importWith(
   return { code: await closed, stdout, stderr };
 }
 
-// Sessions in a transaction: one idle in the pool between batches is replaced unnoticed.
+// Sessions in a batch that has written (it holds a transaction id): one idle in the pool
+// between batches is replaced unnoticed, and so is one whose batch has just committed.
 const cosSessions = (fn: string) =>
   `select ${fn}(pid) as hit from pg_stat_activity
     where datname = current_database() and application_name like 'cos-db archive%'
-      and state <> 'idle'`;
+      and state <> 'idle' and backend_xid is not null`;
 
 /** Signals the import's session until one signal lands (or the import has ended). */
 async function hitSession(url: string, fn: string): Promise<void> {

@@ -91,11 +91,21 @@ describe('lineage under the proof', () => {
     expect(
       await sql<{ role: string }>(
         db.url,
-        'select role, dataset from cc.event_datasets order by role',
+        'select role, namespace, name, run_id from cc.event_datasets order by role',
       ),
     ).toEqual([
-      { role: 'input', dataset: 's3://b/orders' },
-      { role: 'output', dataset: 's3://b/orders' },
+      {
+        role: 'input',
+        namespace: 's3://b',
+        name: 'orders',
+        run_id: 'bbbbbbbb-0000-4000-8000-000000000002',
+      },
+      {
+        role: 'output',
+        namespace: 's3://b',
+        name: 'orders',
+        run_id: 'aaaaaaaa-0000-4000-8000-000000000001',
+      },
     ]);
     expect((await cli(['verify', '-q'])).code).toBe(0);
   });
@@ -106,7 +116,7 @@ describe('lineage under the proof', () => {
     await expect(
       sql(
         db.url,
-        `set role ${role}; insert into cc.event_datasets values ('built', 'x/y', 'output')`,
+        `set role ${role}; insert into cc.event_datasets values ('built', 'x', 'y', 'output', null, now())`,
       ),
     ).rejects.toThrow(/permission denied/);
     // As superuser, in replica mode too: the table is derived, whoever asks.
@@ -144,7 +154,7 @@ describe('lineage under the proof', () => {
     });
     expect(report.derived.find((d) => d.table === 'cc.event_datasets')).toMatchObject({
       status: 'broken',
-      problems: [{ kind: 'edge-missing', edge: 'input s3://b/orders' }],
+      problems: [{ kind: 'edge-missing', edge: 'input s3://b orders' }],
     });
     expect(r.stderr).toContain('cc.event_inputs (derived edges)');
     // A disabled derivation trigger is named too.

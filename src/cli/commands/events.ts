@@ -4,7 +4,7 @@ import { meter } from '../meter.js';
 import { archiveEvents } from '../../events/archiveEvents.js';
 import { eventDetail, queryEvents } from '../../events/queryEvents.js';
 import { readJsonRecordBatches } from '../../events/readJsonRecords.js';
-import { usageError } from '../../errors.js';
+import { ExitCode, usageError } from '../../errors.js';
 import { databaseError } from '../../db/databaseError.js';
 import { parseTime } from '../../config/parseTime.js';
 import type { Context, Handler } from '../context.js';
@@ -18,6 +18,7 @@ async function archive(context: Context): Promise<void> {
   const o = invocation.options as {
     format?: string;
     atomic?: boolean;
+    skipInvalid?: boolean;
     batchSize?: string;
     retries?: string;
   };
@@ -32,7 +33,13 @@ async function archive(context: Context): Promise<void> {
   const label = source === '-' ? 'stdin' : source;
   // Fail on a missing file before opening the database.
   const read = { bytes: 0 };
-  const records = readJsonRecordBatches(path, process.stdin, label, read);
+  const records = readJsonRecordBatches(
+    path,
+    process.stdin,
+    label,
+    read,
+    o.skipInvalid ? 'yield' : 'throw',
+  );
   const first = await records.next();
   const size = path === '-' ? undefined : statSync(path).size;
   const all = (async function* () {
@@ -46,6 +53,7 @@ async function archive(context: Context): Promise<void> {
       archiveEvents(db.knex, all, {
         format: format === 'openlineage' ? 'openlineage' : 'cos',
         atomic: o.atomic === true,
+        skipInvalid: o.skipInvalid === true,
         ...(batchSize ? { batchSize } : {}),
         ...(retries !== undefined ? { retries } : {}),
         onRetry: ({ attempt, of, delayMs, error }) =>
@@ -62,8 +70,13 @@ async function archive(context: Context): Promise<void> {
         result.ids && result.ids.length > 0 && result.ids.length <= 20
           ? `: ${result.ids.join(', ')}`
           : '';
-      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.already_archived.toLocaleString('en-US')} already archived ${progressMeter.summary(result.new + result.already_archived)}`;
+      const skipped = result.skipped_count
+        ? `\n${result.skipped_count.toLocaleString('en-US')} invalid skipped:\n${(result.skipped ?? []).map((s) => `  ${s.message}`).join('\n')}`
+        : '';
+      return `${result.new.toLocaleString('en-US')} new${ids}; ${result.already_archived.toLocaleString('en-US')} already archived ${progressMeter.summary(result.new + result.already_archived)}${skipped}`;
     });
+    // Some of the input was invalid and left out: the rest is archived, and the run says so.
+    if (result.skipped_count) process.exitCode = ExitCode.usage;
   } finally {
     progress.stop();
   }
@@ -80,7 +93,7 @@ async function query(context: Context): Promise<void> {
         `${detail.event_id}  ${detail.type}`,
         `module ${detail.module ?? '-'}; actor ${detail.actor ?? '-'}; task ${detail.task_id ?? '-'}${detail.run_id ? `; run ${detail.run_id}` : ''}`,
         `occurred ${detail.occurred_at}; recorded ${detail.recorded_at}; chain ${detail.chain} #${detail.seq}`,
-        `parents:  ${detail.parents.join(', ') || '-'}`,
+        `parents:  ${[...detail.parents, ...detail.derived_parents].join(', ') || '-'}${detail.derived_parents.length ? ' (derived from runs and datasets)' : ''}`,
         `children: ${detail.children.join(', ') || '-'}`,
         `inputs:   ${detail.inputs.join(', ') || '-'}`,
         `links:    ${detail.links.map((l) => `${l.relation} ${l.l3_ref}`).join(', ') || '-'}`,
