@@ -16,7 +16,7 @@ const uuid = (n: number) =>
  * producers send; and 100k plain cos-db events of about the same size with the lineage the same
  * shape (each COMPLETE's parent its START, each START's parents the two writers).
  */
-export async function writeInputs(dir: string): Promise<void> {
+async function writeInputs(dir: string): Promise<void> {
   const ol = createWriteStream(join(dir, 'ol.ndjson'));
   const plain = createWriteStream(join(dir, 'plain.ndjson'));
   const base = Date.UTC(2026, 0, 1);

@@ -113,7 +113,11 @@ export type NormalizedEvent = {
   parents: string[];
   inputs: string[];
   payload: Record<string, unknown>;
-  /** The payload's canonical JSON, computed once for its commitment and the insert. */
+  /**
+   * The payload's JSON text as inserted, computed once: its canonical JSON, over which the
+   * commitment is taken; for an OpenLineage event {"openlineage": <the original>}, whose
+   * commitment is over payloadOriginal instead.
+   */
   payloadJson: Canonical;
   /**
    * An OpenLineage event's text exactly as received: stored beside the payload, and what the

@@ -103,20 +103,14 @@ export type EventDetail = EventRecord & {
 
 /** One event whole, with its parents, children and inputs. Unknown id: exit 3. */
 export async function eventDetail(knex: Knex, eventId: string): Promise<EventDetail> {
+  type Row = EventRecord & { derived: string[] | null; children: string[] };
   const row = (
-    await knex.raw<{ rows: EventRecord[] }>(
-      `select ${EVENT_RECORD_SQL} from cc.events where event_id = ?`,
-      [eventId],
-    )
-  ).rows[0];
-  if (!row)
-    throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
-  const lineage = (
-    await knex.raw<{ rows: Array<{ derived: string[] | null; children: string[] | null }> }>(
+    await knex.raw<{ rows: Row[] }>(
       // @> with a one-element array: what the GIN index on parents answers. An OpenLineage
       // event's lineage is derived from runs and datasets when asked (cc.openlineage_parents).
-      `select (select array(select jsonb_array_elements_text(
-                cc.openlineage_parents(e.event_id, e.run_id, e.occurred_at, e.type, e.payload)))
+      `select ${EVENT_RECORD_SQL},
+              (select array(select jsonb_array_elements_text(
+                 cc.openlineage_parents(e.event_id, e.run_id, e.occurred_at, e.type, e.payload)))
                 where e.module = 'openlineage') as derived,
               array(select c from (
                 select x.event_id as c from cc.events x where x.parents @> jsonb_build_array(e.event_id)
@@ -127,10 +121,13 @@ export async function eventDetail(knex: Knex, eventId: string): Promise<EventDet
       [eventId],
     )
   ).rows[0];
+  if (!row)
+    throw notFoundError(`no event ${eventId}`, { hint: 'list events with `cos-db query events`' });
+  const { derived, children, ...record } = row;
   return {
-    ...row,
-    derived_parents: (lineage?.derived ?? []).filter((p) => !row.parents.includes(p)),
-    children: lineage?.children ?? [],
+    ...record,
+    derived_parents: (derived ?? []).filter((p) => !record.parents.includes(p)),
+    children,
     links: await listLinks(knex, [eventId]),
   };
 }

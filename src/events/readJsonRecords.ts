@@ -68,6 +68,13 @@ export async function* readJsonRecordBatches(
   let wholeStart = 0;
   let out: JsonRecord[] = [];
 
+  /** A line that is not JSON: refuses the input, or (malformed: 'yield') is a record saying so. */
+  const refuse = (text: string, message: string): void => {
+    if (malformed === 'throw' || yielded === 0)
+      throw usageError(message, { details: { line: lineNo } });
+    yielded += 1;
+    out.push({ line: lineNo, value: undefined, text, malformed: message });
+  };
   const take = (raw: string): void => {
     lineNo += 1;
     if (whole) {
@@ -86,35 +93,24 @@ export async function* readJsonRecordBatches(
       let value: unknown;
       try {
         value = JSON.parse(text) as unknown;
-      } catch {
+      } catch (error) {
         // Not a whole object on one line: a pretty-printed document, if nothing came before it.
         if (yielded === 0) {
           whole = [raw];
           wholeStart = lineNo;
           return;
         }
-        if (malformed === 'throw') value = parseLine(text, lineNo, label);
-        else {
-          yielded += 1;
-          out.push({
-            line: lineNo,
-            value: undefined,
-            text,
-            malformed: malformedLine(text, lineNo, label),
-          });
-          return;
-        }
+        refuse(text, `${label}:${lineNo}: malformed JSON: ${(error as Error).message}`);
+        return;
       }
       yielded += 1;
       out.push({ line: lineNo, value, text });
       return;
     }
-    const message = `${label}:${lineNo}: malformed JSON: expected an object, an array, or one object per line`;
-    if (malformed === 'yield' && yielded > 0) {
-      out.push({ line: lineNo, value: undefined, text, malformed: message });
-      return;
-    }
-    throw usageError(message, { details: { line: lineNo } });
+    refuse(
+      text,
+      `${label}:${lineNo}: malformed JSON: expected an object, an array, or one object per line`,
+    );
   };
   // A line as readline sees it: a CR not followed by LF ends a line too.
   const line = (raw: string): void => {
@@ -168,16 +164,6 @@ export async function* readJsonRecordBatches(
         text: texts[index] as string,
       }));
     } else yield [{ line: wholeStart, value: doc, text: text.trim() }];
-  }
-}
-
-/** What parseLine would refuse the line with. */
-function malformedLine(text: string, line: number, label: string): string {
-  try {
-    parseLine(text, line, label);
-    return `${label}:${line}: malformed JSON`;
-  } catch (error) {
-    return (error as Error).message;
   }
 }
 

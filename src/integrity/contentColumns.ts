@@ -152,18 +152,19 @@ function canonicalPlan(columns: ContentColumn[]): KeyPlan[] {
       const c = i === undefined ? undefined : columns[i];
       return c && c.type === type && !c.isArray ? i : undefined;
     };
-    const salted = columns.filter((c) => beside(c.name, '_salt', 'bytea') !== undefined);
-    const hidden = new Set<number>();
-    for (const c of salted) {
-      hidden.add(beside(c.name, '_salt', 'bytea') as number);
-      const original = beside(c.name, '_original', 'text');
-      if (original !== undefined) hidden.add(original);
-    }
+    // Each column's salt and original, if it has them; those two are not keys of their own.
+    const parts = columns.map((c) => {
+      const salt = beside(c.name, '_salt', 'bytea');
+      return {
+        salt,
+        original: salt === undefined ? undefined : beside(c.name, '_original', 'text'),
+      };
+    });
+    const hidden = new Set(parts.flatMap((p) => [p.salt, p.original]));
     plan = columns
       .flatMap((c, index) => {
         if (hidden.has(index)) return [];
-        const salt = beside(c.name, '_salt', 'bytea');
-        const original = salt === undefined ? undefined : beside(c.name, '_original', 'text');
+        const { salt, original } = parts[index] as (typeof parts)[number];
         return [
           { index, name: salt === undefined ? c.name : `${c.name}_commitment`, salt, original },
         ];

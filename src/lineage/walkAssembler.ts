@@ -150,11 +150,7 @@ export class WalkAssembler {
         via,
         label: isPrd
           ? `PRD ${title ?? '?'} v${version ?? '?'}`
-          : title
-            ? title
-            : actor
-              ? `${type ?? '?'} by ${actor}`
-              : (type ?? '?'),
+          : (title ?? (actor ? `${type ?? '?'} by ${actor}` : (type ?? '?'))),
         type: isPrd ? null : type,
         occurred_at: at,
         links: NO_LINKS,

@@ -327,6 +327,7 @@ describe('validation as strict as the spec, lenient where producers are', () => 
       JSON.stringify(good),
       JSON.stringify({ ...good, producer: undefined }),
       '{"not json',
+      'not an object',
       JSON.stringify(run(uuid(0x9003), 'COMPLETE', '2026-11-03T10:01:00Z')),
     ];
     const file = write('mixed.ndjson', lines.join('\n'));
@@ -336,8 +337,9 @@ describe('validation as strict as the spec, lenient where producers are', () => 
     expect(await count()).toBe(before);
     const r = await archive(file, '--skip-invalid');
     expect(r.code).toBe(2);
-    expect(r.json).toMatchObject({ new: 2, skipped_count: 2 });
-    expect(r.json?.skipped?.map((s) => s.line)).toEqual([2, 3]);
+    expect(r.json).toMatchObject({ new: 2, skipped_count: 3 });
+    expect(r.json?.skipped?.map((s) => s.line)).toEqual([2, 3, 4]);
+    expect(r.json?.skipped?.[1]?.message).toMatch(/^mixed\.ndjson:3: malformed JSON: /);
     expect(r.json?.skipped?.[0]?.message).toContain(
       'mixed.ndjson:2: not a valid OpenLineage RunEvent: producer',
     );
