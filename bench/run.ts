@@ -6,13 +6,14 @@ import { ledger } from './ledger.js';
 import { migrations } from './migrations.js';
 import { openlineage } from './openlineage.js';
 import { prd } from './prd.js';
+import { redact } from './redact.js';
 import { startup } from './startup.js';
 
 /**
  * `npm run bench [-- name…]`: runs the named scenarios (all by default) and prints one markdown
  * table of medians beside each scenario's baseline, also written to bench/RESULTS.md.
  */
-const scenarios: Scenario[] = [startup, migrations, ledger, prd, events, openlineage];
+const scenarios: Scenario[] = [startup, migrations, ledger, prd, events, openlineage, redact];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;

@@ -39,6 +39,7 @@ const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
   'link list': () => import('./commands/link.js'),
   keygen: () => import('./commands/keygen.js'),
   'agent-role': () => import('./commands/agentRole.js'),
+  redact: () => import('./commands/redact.js'),
   'json-schema': () => import('./commands/jsonSchema.js'),
 };
 

@@ -265,6 +265,22 @@ export function buildProgram(dispatch: Dispatch, version: string): Command {
     )
     .action(run('verify'));
   program
+    .command('redact [event-id]')
+    .description(
+      "erase an event's payload with its proof kept (the reason on record), or by --older-than and --type; prod needs --yes",
+    )
+    .option('--reason <text>', 'why (required): the request or the retention policy')
+    .option('--field <field>', 'what to erase (payload, the default and only erasable field)')
+    .option(
+      '--older-than <age>',
+      'retention: events that occurred longer ago than this (e.g. 400d)',
+    )
+    .option('--type <type>', 'retention: of this event type (required with --older-than)')
+    .option('--module <module>', 'retention: only this module')
+    .option('--batch-size <n>', 'retention: events per transaction (default 1000)')
+    .option('--dry-run', 'show what would be erased; change nothing')
+    .action(run('redact'));
+  program
     .command('agent-role [role]')
     .description(
       'create or update a role (default cos_agent) with SELECT and INSERT only on the ledger',

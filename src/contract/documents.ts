@@ -53,6 +53,15 @@ export const eventRecord = z.strictObject({
   parents: z.array(z.string()),
   inputs: z.array(z.string()),
   payload: nullable(z.record(z.string(), z.unknown())).describe('null once erased'),
+  redaction: nullable(
+    z.strictObject({
+      redaction_id: z.string(),
+      field: z.literal('payload'),
+      reason: z.string(),
+      requested_by: z.string(),
+      redacted_at: time,
+    }),
+  ).describe('who erased the payload, when and why (cos-db redact); null while it is there'),
   ...ledgerPlace,
 });
 
@@ -87,6 +96,8 @@ const problem = z.strictObject({
     'hash-mismatch',
     'guard-disabled',
     'table-missing',
+    'redaction-not-applied',
+    'redaction-orphan',
   ]),
   detail: z.string(),
 });
@@ -394,6 +405,9 @@ export const documents = {
           problem: nullable(problem),
           problems: z.array(problem),
           problem_count: z.int(),
+          redacted: z
+            .int()
+            .describe('rows whose erased value verifies by its recorded redaction (intact)'),
         }),
       ),
       derived: z.array(
@@ -460,6 +474,9 @@ export const documents = {
         }),
       ),
       modules_added: z.int(),
+      redactions_applied: z
+        .int()
+        .describe("values this store held that the bundle's redactions erased"),
     })
     .describe('cos-db import'),
 
@@ -474,6 +491,30 @@ export const documents = {
       signature: z.string(),
     })
     .describe('A signed checkpoint file (cos-db verify --write-checkpoint)'),
+
+  redact: z
+    .strictObject({
+      dry_run: z.boolean(),
+      field: z.literal('payload'),
+      redacted: z.int().describe('values erased (with dry_run, that would be)'),
+      already_redacted: z.array(z.string()).describe('events named whose value was already erased'),
+      redactions: z
+        .array(
+          z.strictObject({
+            event_id: z.string(),
+            redaction_id: z.string().optional(),
+            field: z.literal('payload').optional(),
+            reason: z.string().optional(),
+            requested_by: z.string().optional(),
+            redacted_at: time.optional(),
+            seq: z.string().optional(),
+            hash: digest.optional(),
+          }),
+        )
+        .describe('the redactions made (with dry_run, the events), the first 100'),
+      batches: z.int(),
+    })
+    .describe('cos-db redact'),
 
   'agent-role': z
     .strictObject({ role: z.string(), created: z.boolean(), tables: z.array(z.string()) })

@@ -13,6 +13,7 @@ export const EVENT_RECORD_COLUMNS = [
   'parents',
   'inputs',
   'payload',
+  'redaction',
   'chain',
   'seq',
   'prev_hash',
@@ -48,13 +49,18 @@ const DIGESTS = new Set(['content_sha256', 'prev_hash', 'hash']);
 export function recordSelect(columns: readonly string[], legacy = false): string {
   return columns
     .map((c) =>
-      TIMES.has(c)
-        ? `${isoTimeSql(c)} as ${c}`
-        : c === 'seq'
-          ? 'seq::text as seq'
-          : DIGESTS.has(c) && !legacy
-            ? `encode(${c}, 'hex') as ${c}`
-            : c,
+      c === 'redaction'
+        ? legacy
+          ? 'null::jsonb as redaction'
+          : // Only an erased payload has one: one probe of cc.redactions for those rows alone.
+            'case when payload is null then cc.event_redaction(event_id) end as redaction'
+        : TIMES.has(c)
+          ? `${isoTimeSql(c)} as ${c}`
+          : c === 'seq'
+            ? 'seq::text as seq'
+            : DIGESTS.has(c) && !legacy
+              ? `encode(${c}, 'hex') as ${c}`
+              : c,
     )
     .join(', ');
 }

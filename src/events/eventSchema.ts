@@ -43,7 +43,15 @@ export const eventSchema = z
     occurred_at: timeString.optional(),
     parents: z.array(text(200)).max(1000).optional(),
     inputs: z.array(z.string().regex(PRD_REF, 'must be prd:ID@VERSION')).max(1000).optional(),
-    payload: z.record(z.string(), z.unknown()).optional(),
+    payload: z
+      .record(z.string(), z.unknown(), {
+        error: (issue) =>
+          issue.input === null
+            ? 'is null: this is a redacted record (its payload was erased) and cannot be archived again; a bundle (export --all, import) carries redactions'
+            : undefined,
+      })
+      .optional(),
+    redaction: z.unknown().optional().describe("ignored: a record's redaction, if any"),
     recorded_at: z.string().optional().describe("ignored: a record's, from the store it came from"),
     chain: z.string().optional().describe('ignored'),
     seq: z.string().optional().describe('ignored'),
@@ -55,7 +63,7 @@ export const eventSchema = z
 export type EventInput = z.infer<typeof eventSchema>;
 
 /** A record's fields that input ignores: its place in the store it came from. */
-const RECORD_ONLY = new Set(['recorded_at', 'chain', 'seq', 'prev_hash', 'hash']);
+const RECORD_ONLY = new Set(['recorded_at', 'chain', 'seq', 'prev_hash', 'hash', 'redaction']);
 /** The keys a producer's event has (a record's extra ones go the zod way). */
 const EVENT_KEYS = new Set(Object.keys(eventSchema.shape).filter((k) => !RECORD_ONLY.has(k)));
 const MODULE_NAME = /^[a-z][a-z0-9_]*$/;

@@ -29,6 +29,14 @@ export type EventRecord = {
   inputs: string[];
   /** null once erased. */
   payload: Record<string, unknown> | null;
+  /** Who erased the payload, when and why (cos-db redact); null while it is there. */
+  redaction: {
+    redaction_id: string;
+    field: 'payload';
+    reason: string;
+    requested_by: string;
+    redacted_at: string;
+  } | null;
   chain: string;
   seq: string;
   prev_hash: string;

@@ -28,8 +28,12 @@ export const BUNDLE_FORMAT = 'cos-db-bundle/2';
  * lowercase hex.
  */
 const STAGED_TABLE = 'cc.events';
-/** Ledger tables in the order their rows may refer to each other. */
-const LEDGER_ORDER = ['cc.prd_versions', 'cc.events', 'cc.memory_links'];
+/**
+ * Ledger tables in the order their rows may refer to each other. Redactions come before the
+ * events: an erased event's row verifies by the commitment its redaction recorded.
+ */
+const LEDGER_ORDER = ['cc.prd_versions', 'cc.redactions', 'cc.events', 'cc.memory_links'];
+const REDACTIONS = 'cc.redactions';
 
 export type ChainHead = { table: string; chain: string; size: number; head: string };
 export type Manifest = {
@@ -140,6 +144,8 @@ type BundleRecord =
 export type ImportReport = {
   chains: Array<{ table: string; chain: string; had: number; appended: number; head: string }>;
   modules_added: number;
+  /** Values this store still held that the bundle's redactions erased. */
+  redactions_applied: number;
 };
 
 const key = (table: string, chain: string) => `${table}\u0000${chain}`;
@@ -184,6 +190,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
 
   // Pass 1: check the bundle's rows and that every target chain is a prefix of it. Nothing written.
   const prev = new Map<string, { seq: number; hash: string }>();
+  const erased = new Map<string, string>();
   const columnsOf = new Map<string, Awaited<ReturnType<typeof contentColumns>>>();
   for await (const record of records(path)) {
     if (record.kind !== 'ledger') continue;
@@ -196,7 +203,17 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
     const k = key(record.table, row.chain);
     const before = prev.get(k) ?? { seq: 0, hash: GENESIS_HASH };
     const seq = Number(row.seq);
-    if (seq !== before.seq + 1 || row.prev_hash !== before.hash || !hashMatches(columns, row)) {
+    if (record.table === REDACTIONS)
+      erased.set(String(row.event_id), String(record.row.commitment));
+    const commitment =
+      record.table === STAGED_TABLE && row.payload_salt === null
+        ? erased.get(String(row.event_id))
+        : undefined;
+    if (
+      seq !== before.seq + 1 ||
+      row.prev_hash !== before.hash ||
+      !hashMatches(columns, row, commitment)
+    ) {
       throw integrityError(
         `${path}:${record.line}: the bundle is damaged: ${record.table}/${row.chain} at ${seq} does not verify`,
         { hint: 'export it again from the source' },
@@ -237,7 +254,9 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         head: c.head,
       })),
       modules_added: 0,
+      redactions_applied: 0,
     };
+    const redacted: string[] = [];
     const byChain = new Map(report.chains.map((c) => [key(c.table, c.chain), c]));
     let pending: { table: string; rows: unknown[] } | undefined;
     // Events come chain by chain, and a parent can sit in a later chain: they are gathered in a
@@ -298,10 +317,22 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
       pending ??= { table: record.table, rows: [] };
       const columns = columnsOf.get(record.table) ?? [];
       const row = withByteaInput(columns, record.row);
+      if (record.table === REDACTIONS) redacted.push(String(row.event_id));
       pending.rows.push({ ...row, prev_hash: `\\x${row.prev_hash}`, hash: `\\x${row.hash}` });
     }
     await flush();
     await insertStaged();
+    // A redaction new here whose value this store still holds (imported from an earlier bundle)
+    // erases it, so a bundle made after a redaction carries it to every copy.
+    if (redacted.length)
+      report.redactions_applied = Number(
+        (
+          await trx.raw<{ rows: Array<{ n: string }> }>(
+            'select cc.apply_redactions(?::text[]) as n',
+            [redacted],
+          )
+        ).rows[0]?.n ?? 0,
+      );
     return report;
   });
 }

@@ -50,9 +50,9 @@ export function openLineageLine(row: Record<string, unknown>): string {
 }
 
 /**
- * An event as an OpenLineage RunEvent: an imported one as it came in; a native one as a
- * COMPLETE event of job module/type, its PRD inputs as input datasets, its first parent as the
- * parent run.
+ * An event as an OpenLineage RunEvent: an imported one as it came in; a native one (or an
+ * erased one, with a cos_redaction facet saying who erased it, when and why) as a COMPLETE event
+ * of job module/type, its PRD inputs as input datasets, its first parent as the parent run.
  */
 export function toRunEvent(row: Record<string, unknown>): RunEvent {
   const payload = row.payload as { openlineage?: RunEvent } | null;
@@ -62,6 +62,7 @@ export function toRunEvent(row: Record<string, unknown>): RunEvent {
   const time =
     row.occurred_at instanceof Date ? row.occurred_at.toISOString() : String(row.occurred_at);
   const parent = parents[0];
+  const redaction = row.redaction as Record<string, unknown> | null | undefined;
   return {
     eventTime: time,
     eventType: 'COMPLETE',
@@ -79,6 +80,16 @@ export function toRunEvent(row: Record<string, unknown>): RunEvent {
           payload: row.payload,
           parents,
         },
+        // An erased event says so: its payload (or the OpenLineage event it was) is gone.
+        ...(redaction
+          ? {
+              cos_redaction: {
+                _producer: PRODUCER,
+                _schemaURL: `${PRODUCER}#cos_redaction`,
+                ...redaction,
+              },
+            }
+          : {}),
         ...(parent
           ? {
               parent: {

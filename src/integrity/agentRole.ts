@@ -13,7 +13,7 @@ export type AgentRoleReport = { role: string; created: boolean; tables: string[]
 
 /**
  * A role for agents that write to L4: USAGE on cc, SELECT and INSERT — nothing else — on every
- * ledger table, SELECT on the lineage edges derived from them, and the lineage walk. Created NOLOGIN when missing; grant
+ * ledger table (SELECT alone on the redactions), SELECT on the lineage edges derived from them, and the lineage walk. Created NOLOGIN when missing; grant
  * it to a login role (GRANT cos_agent TO agent_x). The guard triggers hold for every role anyway;
  * this keeps agents from even trying.
  */
@@ -29,8 +29,9 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
     await trx.raw(`grant usage on schema cc to ${quoteIdent(role)}`);
     for (const table of tables) {
       const [schema, name] = table.split('.') as [string, string];
+      // Redactions are written by cc.redact alone (cos_redactor's), never by agents.
       await trx.raw(
-        `grant select, insert on ${quoteIdent(schema)}.${quoteIdent(name)} to ${quoteIdent(role)}`,
+        `grant ${table === 'cc.redactions' ? 'select' : 'select, insert'} on ${quoteIdent(schema)}.${quoteIdent(name)} to ${quoteIdent(role)}`,
       );
     }
     await trx.raw(

@@ -197,26 +197,57 @@ function committed(value: unknown, salt: unknown, original: unknown): string | n
  * bytes as canonicalJson of the content object (salted columns as their commitments), written
  * straight from the columns in key order. The writer and the verifier both hash what this returns.
  */
-export function canonicalContent(columns: ContentColumn[], values: unknown[]): string {
+export function canonicalContent(
+  columns: ContentColumn[],
+  values: unknown[],
+  erased?: string | null,
+): string {
   let out = '{';
   for (const [k, { index, key, salt, original }] of canonicalPlan(columns).entries()) {
     const value =
       salt === undefined
         ? values[index]
-        : committed(
+        : (committed(
             values[index],
             values[salt],
             original === undefined ? undefined : values[original],
-          );
+          ) ??
+          erased ??
+          null);
     out += `${k ? ',' : ''}${key}${canonicalJson(value)}`;
   }
   return `${out}}`;
 }
 
-/** canonicalContent of a row as read back (driver values are normalized first). */
-export function canonicalRow(columns: ContentColumn[], row: Record<string, unknown>): string {
+/**
+ * canonicalContent of a row as read back (driver values are normalized first); `erased` is the
+ * recorded commitment of its erased value (cc.redactions), if it has one.
+ */
+export function canonicalRow(
+  columns: ContentColumn[],
+  row: Record<string, unknown>,
+  erased?: string | null,
+): string {
   return canonicalContent(
     columns,
     columns.map((c) => c.normalize(row[c.name])),
+    erased,
   );
+}
+
+/** The commitment a row's hash covers for its salted column (over its value and salt), or null. */
+export function commitmentOf(
+  columns: ContentColumn[],
+  row: Record<string, unknown>,
+): string | null {
+  const values = columns.map((c) => c.normalize(row[c.name]));
+  for (const { index, salt, original } of canonicalPlan(columns)) {
+    if (salt === undefined) continue;
+    return committed(
+      values[index],
+      values[salt],
+      original === undefined ? undefined : values[original],
+    );
+  }
+  return null;
 }

@@ -48,9 +48,12 @@ const CHECKS: Array<{ table: string; sql: string; legacy?: string }> = [
              and not exists (select 1 from cc.event_datasets x
                               where x.event_id = e.event_id and x.dataset = d.dataset and x.role = d.role)`,
     // Each row carries its event's run and time: those must be the event's too.
+    // An erased event's edges stay (derived while its payload was there, and covered by the
+    // commitment): only a stored payload can disagree with them.
     sql: `select 'edge-not-in-row' as kind, x.event_id, x.role || ' ' || x.namespace || ' ' || x.name as edge
             from cc.event_datasets x
-           where not exists (select 1 from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
+           where not exists (select 1 from cc.events e where e.event_id = x.event_id and e.payload is null)
+             and not exists (select 1 from cc.events e cross join lateral cc.event_dataset_refs(e.module, e.payload) d
                               where e.event_id = x.event_id and d.namespace = x.namespace and d.name = x.name
                                 and d.role = x.role and e.run_id is not distinct from x.run_id
                                 and e.occurred_at = x.occurred_at)

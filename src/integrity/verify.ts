@@ -12,7 +12,13 @@ import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
 import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER } from './ledgerTable.js';
 
 export type ProblemKind =
-  'content-changed' | 'row-missing' | 'hash-mismatch' | 'guard-disabled' | 'table-missing';
+  | 'content-changed'
+  | 'row-missing'
+  | 'hash-mismatch'
+  | 'guard-disabled'
+  | 'table-missing'
+  | 'redaction-not-applied'
+  | 'redaction-orphan';
 
 export type Problem = { position: string | null; kind: ProblemKind; detail: string };
 
@@ -31,6 +37,8 @@ export type ChainReport = {
   problems: Problem[];
   /** How many bad positions there are in all (problems may list fewer). */
   problem_count: number;
+  /** Rows whose erased value verifies by its recorded redaction (intact). */
+  redacted: number;
 };
 
 export type TableReport = { table: string; rows: number; guards: 'ok' | string };
@@ -120,9 +128,97 @@ export type StoredLedgerRow = Record<string, unknown> & {
   hash_version: number;
 };
 
+/**
+ * The select list of a ledger table's rows as verify and redact read them. Timestamps come as the
+ * ISO text they are hashed in, bytea as its hex input form (\x…): no Date or Buffer per value.
+ * With `erased`, an erased payload's recorded commitment comes too (as ERASED_COMMITMENT).
+ */
+export function storedRowSelect(columns: ContentColumn[], erased = false): string {
+  return [
+    ...columns.map((c) =>
+      c.type === 'timestamptz' && !c.isArray
+        ? `${isoTimeSql(`"${c.name}"`)} as "${c.name}"`
+        : c.type === 'bytea' && !c.isArray
+          ? `'\\x' || encode("${c.name}", 'hex') as "${c.name}"`
+          : `"${c.name}"`,
+    ),
+    'chain',
+    'seq',
+    "encode(prev_hash, 'hex') as prev_hash",
+    "encode(hash, 'hex') as hash",
+    'hash_version',
+    ...(erased
+      ? [
+          `case when payload_salt is null then (select encode(r.commitment, 'hex') from cc.redactions r where r.event_id = ${REDACTED_TABLE}.event_id and r.field = 'payload') end as "${ERASED_COMMITMENT}"`,
+        ]
+      : []),
+  ].join(', ');
+}
+
+/** The table whose payloads cos-db redact erases, and the column verify reads their commitment as. */
+export const REDACTED_TABLE = 'cc.events';
+export const ERASED_COMMITMENT = '__erased_payload_commitment';
+
+/** Whether the store has the redactions table (migration 20261204000000). */
+export async function hasRedactions(knex: Knex): Promise<boolean> {
+  const rows = (
+    await knex.raw<{ rows: Array<{ t: string | null }> }>(
+      "select to_regclass('cc.redactions') as t",
+    )
+  ).rows;
+  return Boolean(rows[0]?.t);
+}
+
+export const REDACTIONS_CHAIN = 'redactions';
+
+/**
+ * Each redaction record against the row it names: that row must exist and its value be gone. (A
+ * value gone with no record is caught by the row's own hash.) Problems go to the redactions chain.
+ */
+async function checkRedactions(knex: Knex, report: VerifyReport): Promise<void> {
+  const bad = (
+    await knex.raw<{ rows: Array<{ seq: string; event_id: string; orphan: boolean }> }>(
+      `select r.seq::text as seq, r.event_id, e.event_id is null as orphan
+         from cc.redactions r left join cc.events e on e.event_id = r.event_id
+        where e.event_id is null or e.payload is not null or e.payload_salt is not null
+           or e.payload_original is not null
+        order by r.chain, r.seq`,
+    )
+  ).rows;
+  if (bad.length === 0) return;
+  const chain = report.chains.find(
+    (c) => c.table === 'cc.redactions' && c.chain === REDACTIONS_CHAIN,
+  );
+  if (!chain) return;
+  for (const b of bad) {
+    chain.problem_count += 1;
+    if (chain.problems.length < PROBLEMS_LISTED)
+      chain.problems.push(
+        b.orphan
+          ? {
+              position: b.seq,
+              kind: 'redaction-orphan',
+              detail: `it names event ${b.event_id}, which is not archived`,
+            }
+          : {
+              position: b.seq,
+              kind: 'redaction-not-applied',
+              detail: `it records event ${b.event_id}'s payload as erased, but the value is still there`,
+            },
+      );
+  }
+  chain.problem ??= chain.problems[0] ?? null;
+  chain.status = 'broken';
+  report.ok = false;
+}
+
 /** Whether a stored row's hash is still the hash of its content at its place in its chain. */
-export function hashMatches(columns: ContentColumn[], row: StoredLedgerRow): boolean {
-  const canonical = canonicalRow(columns, row);
+export function hashMatches(
+  columns: ContentColumn[],
+  row: StoredLedgerRow,
+  erased?: string | null,
+): boolean {
+  const canonical = canonicalRow(columns, row, erased);
   return ledgerHash(row.hash_version, row.chain, row.seq, row.prev_hash, canonical) === row.hash;
 }
 
@@ -134,6 +230,7 @@ type Walk = {
   head: string | null;
   problems: Problem[];
   problem_count: number;
+  redacted: number;
 };
 
 /** What is wrong with one row, given the chain walked so far; null if nothing is. */
@@ -162,12 +259,17 @@ function rowProblem(walk: Walk, row: StoredLedgerRow, columns: ContentColumn[]):
       kind: 'hash-mismatch',
       detail: 'its previous-hash does not match the hash of the row before it',
     };
-  if (!hashMatches(columns, row))
+  const erased = row[ERASED_COMMITMENT] as string | null | undefined;
+  if (!hashMatches(columns, row, erased))
     return {
       position: row.seq,
       kind: 'content-changed',
-      detail: 'its content no longer matches its hash',
+      detail:
+        erased === null && row.payload_salt === null
+          ? 'its payload is gone and no redaction of it is on record (erased by hand?)'
+          : 'its content no longer matches its hash',
     };
+  if (typeof erased === 'string') walk.redacted += 1;
   return null;
 }
 
@@ -212,27 +314,13 @@ export async function verifyLedger(
         problem: missing,
         problems: [missing],
         problem_count: 1,
+        redacted: 0,
       });
       continue;
     }
     const guards = await guardProblem(knex, t);
     const columns = await contentColumns(knex, t);
-    // Timestamps come as the ISO text they are hashed in, so no Date is made per value.
-    // bytea as its hex input form (\x…), the text its normalized value is: no Buffer per value.
-    const select = [
-      ...columns.map((c) =>
-        c.type === 'timestamptz' && !c.isArray
-          ? `${isoTimeSql(`"${c.name}"`)} as "${c.name}"`
-          : c.type === 'bytea' && !c.isArray
-            ? `'\\x' || encode("${c.name}", 'hex') as "${c.name}"`
-            : `"${c.name}"`,
-      ),
-      'chain',
-      'seq',
-      "encode(prev_hash, 'hex') as prev_hash",
-      "encode(hash, 'hex') as hash",
-      'hash_version',
-    ].join(', ');
+    const select = storedRowSelect(columns, name === REDACTED_TABLE && (await hasRedactions(knex)));
     let rowsInTable = 0;
     let walk: Walk | undefined;
     const chains: ChainReport[] = [];
@@ -247,6 +335,7 @@ export async function verifyLedger(
         problem: walk.problems[0] ?? null,
         problems: walk.problems,
         problem_count: walk.problem_count,
+        redacted: walk.redacted,
       });
     };
     const fetchPage = async (after: [string, string] | undefined): Promise<StoredLedgerRow[]> => {
@@ -289,6 +378,7 @@ export async function verifyLedger(
             head: null,
             problems: [],
             problem_count: 0,
+            redacted: 0,
           };
         }
         walk.size += 1;
@@ -321,6 +411,11 @@ export async function verifyLedger(
     report.chains.push(...chains);
     if (guards || chains.some((c) => c.status === 'broken')) report.ok = false;
   }
+  if (
+    (options.chain === undefined || options.chain === REDACTIONS_CHAIN) &&
+    (await hasRedactions(knex))
+  )
+    await checkRedactions(knex, report);
   if (options.chain === undefined) {
     report.derived = await verifyDerivedEdges(knex);
     if (report.derived.some((d) => d.status === 'broken')) report.ok = false;

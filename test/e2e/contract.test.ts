@@ -175,6 +175,34 @@ describe('every --json output matches its published JSON Schema', () => {
     expect(moved.code, moved.stderr).toBe(0);
     expect(JSON.parse(moved.stdout)).toMatchObject({ new: 3, already_archived: 0 });
   }, 90_000);
+
+  it('redaction: the report, an erased record everywhere it appears, verify and import', async () => {
+    await document('redact', ['redact', 'a', '--dry-run']);
+    await document('error', ['redact', 'nope', '--reason', 'r'], 3);
+    await document('error', ['redact', 'a'], 2);
+    const made = (await document('redact', ['redact', 'a', '--reason', 'request #1'])) as {
+      redacted: number;
+    };
+    expect(made.redacted).toBe(1);
+    const detail = (await document('event-detail', ['query', 'events', 'a'])) as {
+      redaction: unknown;
+    };
+    expect(detail.redaction).toMatchObject({ field: 'payload', reason: 'request #1' });
+    await document('query-events', ['query', 'events']);
+    const verified = (await document('verify', ['verify'])) as {
+      chains: Array<{ redacted: number }>;
+    };
+    expect(verified.chains.some((c) => c.redacted === 1)).toBe(true);
+    const lines = (await cli('export', 'events', '--format', 'ndjson')).stdout.trim().split('\n');
+    for (const line of lines) validate('event-record', JSON.parse(line));
+    await document('export', ['export', '--all', '--out', 'redacted.bundle']);
+    const other = mkdtempSync(join(tmpdir(), 'cos-db-contract-redacted-'));
+    const run = (...args: string[]) => runCli(args, { cwd: other });
+    expect((await run('migrate', '-q')).code).toBe(0);
+    const imported = await run('import', join(dir, 'redacted.bundle'), '--json');
+    expect(imported.code, imported.stderr).toBe(0);
+    validate('import', JSON.parse(imported.stdout));
+  }, 90_000);
 });
 
 describe('cos-db json-schema', () => {

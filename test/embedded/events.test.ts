@@ -109,3 +109,53 @@ describe('OpenLineage on the embedded engine', () => {
     expect((await cli('verify', '-q')).code).toBe(0);
   });
 });
+
+describe('redaction on the embedded engine', () => {
+  it('erases a payload by id and by policy, verify passes and reports them, a bundle carries them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-db-embedded-redact-'));
+    const env = { COS_DEV_DATABASE_URL: `pglite:${join(dir, 'store')}`, COS_ACTOR: 'dpo' };
+    const cli = (...args: string[]) => runCli(args, { env, cwd: dir });
+    const events = Array.from({ length: 30 }, (_, i) => ({
+      event_id: `e${i}`,
+      type: i < 25 ? 'chat' : 'plan',
+      occurred_at: new Date(Date.UTC(2024, 0, 1) + i * 1000).toISOString(),
+      parents: i ? [`e${i - 1}`] : [],
+      payload: { email: `user${i}@example.com` },
+    }));
+    writeFileSync(join(dir, 'e.ndjson'), events.map((e) => JSON.stringify(e)).join('\n'));
+    expect((await cli('migrate', '-q')).code).toBe(0);
+    expect((await cli('archive', 'event', 'e.ndjson', '-q')).code).toBe(0);
+    const one = await cli('redact', 'e27', '--reason', 'request', '--json');
+    expect(one.code, one.stderr).toBe(0);
+    const policy = await cli(
+      'redact',
+      '--older-than',
+      '400d',
+      '--type',
+      'chat',
+      '--reason',
+      'retention',
+      '--batch-size',
+      '7',
+      '--json',
+    );
+    expect(policy.code, policy.stderr).toBe(0);
+    expect(JSON.parse(policy.stdout)).toMatchObject({ redacted: 25, batches: 4 });
+    const v = await cli('verify', '--json');
+    expect(v.code, v.stdout).toBe(0);
+    const chains = (
+      JSON.parse(v.stdout) as { chains: Array<{ table: string; redacted: number; size: number }> }
+    ).chains;
+    expect(chains.find((c) => c.table === 'cc.events')).toMatchObject({ redacted: 26, size: 30 });
+    expect(chains.find((c) => c.table === 'cc.redactions')).toMatchObject({ size: 26 });
+    const exported = (await cli('export', 'events')).stdout;
+    expect(exported).not.toContain('user3@example.com');
+    expect(exported).toContain('user26@example.com');
+    expect((await cli('export', '--all', '--out', 'b.bundle', '-q')).code).toBe(0);
+    const copy = { COS_DEV_DATABASE_URL: `pglite:${join(dir, 'copy')}` };
+    const c2 = (...args: string[]) => runCli(args, { env: copy, cwd: dir });
+    expect((await c2('migrate', '-q')).code).toBe(0);
+    expect((await c2('import', 'b.bundle', '-q')).code).toBe(0);
+    expect((await c2('verify', '-q')).code).toBe(0);
+  }, 120_000);
+});

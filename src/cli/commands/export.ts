@@ -105,7 +105,7 @@ async function runImport(context: Context): Promise<void> {
         ['table', 'chain', 'had', 'appended', 'head'],
         report.chains.map((c) => [c.table, c.chain, c.had, c.appended, c.head.slice(0, 16)]),
       ),
-      `${report.chains.reduce((a, c) => a + c.appended, 0).toLocaleString('en-US')} rows appended; ${report.modules_added} module(s) added. Check with: cos-db verify`,
+      `${report.chains.reduce((a, c) => a + c.appended, 0).toLocaleString('en-US')} rows appended; ${report.modules_added} module(s) added${report.redactions_applied ? `; ${report.redactions_applied} value(s) erased by the bundle's redactions` : ''}. Check with: cos-db verify`,
     ].join('\n'),
   );
 }

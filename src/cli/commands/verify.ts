@@ -92,6 +92,11 @@ export const handler: Handler = async (context) => {
       if (c.problem_count > c.problems.length)
         lines.push(`  … and ${c.problem_count - c.problems.length} more`);
     }
+    for (const c of result.chains)
+      if (c.redacted)
+        lines.push(
+          `${c.table} ${c.chain}: ${c.redacted.toLocaleString('en-US')} redacted (payload erased by cos-db redact; verified by its recorded commitment)`,
+        );
     for (const t of result.tables)
       if (t.guards !== 'ok') lines.push(s.red(`${t.table}: ${t.guards}`));
     for (const d of result.derived) {
