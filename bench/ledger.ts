@@ -5,7 +5,7 @@ import { resolveTarget } from '../src/config/resolveTargets.js';
 import { withDatabase, type Database } from '../src/db/withDatabase.js';
 import { appendToChain, withLedgerTransaction } from '../src/integrity/ledger.js';
 import { makeLedgerTable } from '../src/integrity/ledgerTable.js';
-import { LOCK_CLASS } from '../src/migrations/advisoryLock.js';
+import { LOCK_CLASS } from '../src/db/lockHolders.js';
 import { migrate } from '../src/migrations/runMigrations.js';
 import { BIN, median, ROOT, type Row, type Scenario } from './harness.js';
 

@@ -26,6 +26,13 @@ export function parseWholeNumber(value: unknown, option: string): number | undef
   return n;
 }
 
+/** A PRD version number given by the user: a whole number from 1. */
+export function positiveVersion(value: unknown, what: string): number | undefined {
+  const n = parseWholeNumber(value, what);
+  if (n === 0) throw usageError(`${what} must be 1 or more`);
+  return n;
+}
+
 /** A path relative to cwd when it lies below it, else absolute. */
 export function displayPath(cwd: string, path: string): string {
   const rel = relative(cwd, path);

@@ -1,7 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { packageRoot } from '../packageRoot.js';
+import { packageRoot, packageVersion } from '../packageRoot.js';
 import { buildProgram } from './program.js';
 
 export const HELP_CACHE = 'dist/help.txt';
@@ -22,12 +22,9 @@ export function renderTopHelp(version: string): string {
  */
 export function writeHelpCache(): string {
   const root = packageRoot();
-  const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
-    version: string;
-  };
   mkdirSync(join(root, 'dist'), { recursive: true });
   const path = join(root, HELP_CACHE);
-  writeFileSync(path, renderTopHelp(version));
+  writeFileSync(path, renderTopHelp(packageVersion()));
   return path;
 }
 

@@ -1,6 +1,4 @@
 import type { CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CosError, ExitCode } from '../errors.js';
 import {
   interrupt,
@@ -8,62 +6,46 @@ import {
   runInterruptCleanups,
   type InterruptOutcome,
 } from '../interrupt.js';
-import { packageRoot } from '../packageRoot.js';
-import type { Handler } from './context.js';
+import { packageVersion } from '../packageRoot.js';
+import type { CommandContext, OptionSpecs } from './command.js';
 import type { Output } from './output.js';
 import { buildProgram, type Invocation } from './program.js';
-
-/** Each command's module, imported only when that command runs. */
-const HANDLERS: Record<string, () => Promise<{ handler: Handler }>> = {
-  env: () => import('./commands/env.js'),
-  ping: () => import('./commands/ping.js'),
-  migrate: () => import('./commands/migrate.js'),
-  'migrate status': () => import('./commands/migrate.js'),
-  'migrate rollback': () => import('./commands/migrate.js'),
-  'migrate make': () => import('./commands/migrate.js'),
-  'migrate unlock': () => import('./commands/migrate.js'),
-  'schema create': () => import('./commands/schema.js'),
-  'schema list': () => import('./commands/schema.js'),
-  'schema drop': () => import('./commands/schema.js'),
-  'seed run': () => import('./commands/seed.js'),
-  verify: () => import('./commands/verify.js'),
-  'archive prd': () => import('./commands/prd.js'),
-  'query prd': () => import('./commands/prd.js'),
-  'diff prd': () => import('./commands/prd.js'),
-  'archive event': () => import('./commands/events.js'),
-  'query events': () => import('./commands/events.js'),
-  trace: () => import('./commands/trace.js'),
-  export: () => import('./commands/export.js'),
-  import: () => import('./commands/export.js'),
-  'link add': () => import('./commands/link.js'),
-  'link list': () => import('./commands/link.js'),
-  keygen: () => import('./commands/keygen.js'),
-  'agent-role': () => import('./commands/agentRole.js'),
-  redact: () => import('./commands/redact.js'),
-  'json-schema': () => import('./commands/jsonSchema.js'),
-};
+import type { GlobalOptions } from './settings.js';
 
 function version(): string {
   try {
-    return (
-      JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
-    ).version;
+    return packageVersion();
   } catch {
     return '0.0.0';
   }
 }
 
 /** Output (chalk, cli-table3) is loaded only once a command runs, keeping --help fast. */
-async function outputFor(argv: string[], env: Record<string, string | undefined>): Promise<Output> {
+async function outputFor(
+  globals: GlobalOptions,
+  env: Record<string, string | undefined>,
+): Promise<Output> {
   const { Output } = await import('./output.js');
-  const noColor =
-    argv.includes('--no-color') || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
+  const noColor = globals.color === false || (env.NO_COLOR !== undefined && env.NO_COLOR !== '');
   return new Output({
+    json: globals.json === true,
+    quiet: globals.quiet === true,
+    color: !noColor,
+    verbose: globals.verbose === true,
+  });
+}
+
+/**
+ * The globals as far as argv shows them, for a line commander refused before parsing it: its
+ * error still goes out as JSON when --json was asked for.
+ */
+function globalsOf(argv: string[]): GlobalOptions {
+  return {
     json: argv.includes('--json'),
     quiet: argv.includes('--quiet') || argv.includes('-q'),
-    color: !noColor,
+    color: !argv.includes('--no-color'),
     verbose: argv.includes('--verbose'),
-  });
+  };
 }
 
 let outputFailureTold = false;
@@ -145,14 +127,24 @@ export async function main(
   // The CLI runs bundled (scripts/bundle.js): map --verbose stack traces back to the sources.
   if (argv.includes('--verbose')) process.setSourceMapsEnabled(true);
   let out: Output | undefined;
-  const dispatch = async (invocation: Invocation): Promise<void> => {
-    out = await outputFor(argv, env);
+  let exitCode: number = ExitCode.ok;
+  const dispatch = async ({ command, args, options, globals }: Invocation): Promise<void> => {
+    const output = await outputFor(globals, env);
+    out = output;
     const { loadSettings } = await import('./settings.js');
-    const settings = loadSettings(invocation.globals, env, cwd);
-    const load = HANDLERS[invocation.command];
-    if (!load) throw new Error(`no handler for ${invocation.command}`);
-    const { handler } = await load();
-    await handler({ settings, out, invocation });
+    const settings = loadSettings(globals, env, cwd);
+    // Commander parsed argv by the command's own declaration: these are the types it derives.
+    type Context = CommandContext<OptionSpecs, readonly string[]>;
+    const context: Context = {
+      command: command.path,
+      args: args as Context['args'],
+      options: options as Context['options'],
+      settings,
+      out: output,
+      withDb: async (fn, options) => (await import('./withDb.js')).withDb(context, fn, options),
+      withDbRows: async (fn) => (await import('./withDb.js')).withDbRows(context, fn),
+    };
+    exitCode = (await command.run(context)) ?? ExitCode.ok;
   };
   const rest = argv.slice(2);
   if (rest.length === 1 && (rest[0] === '--version' || rest[0] === '-V')) {
@@ -192,7 +184,7 @@ export async function main(
   process.on('SIGTERM', onSigint);
   try {
     await program.parseAsync(argv);
-    return process.exitCode === undefined ? ExitCode.ok : Number(process.exitCode);
+    return exitCode;
   } catch (error) {
     if (isCommanderError(error)) {
       if (
@@ -204,7 +196,7 @@ export async function main(
       }
       // Commander has written its line to stderr; a script asking for JSON gets the document too.
       if (argv.includes('--json'))
-        (out ?? (await outputFor(argv, env))).document({
+        (out ?? (await outputFor(globalsOf(argv), env))).document({
           error: {
             exit_code: ExitCode.usage,
             message: error.message.replace(/^error: /, ''),
@@ -213,7 +205,7 @@ export async function main(
         });
       return ExitCode.usage;
     }
-    return report(out ?? (await outputFor(argv, env)), error);
+    return report(out ?? (await outputFor(globalsOf(argv), env)), error);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { driverOf } from './driverOf.js';
+import { quoteIdent } from './quoteIdent.js';
 
 // The characters COPY's text format gives a meaning to.
 const SPECIAL = /[\\\n\r\t]/;
@@ -24,10 +26,6 @@ export function arrayLiteral(items: unknown[]): string {
   );
   return `{${parts.join(',')}}`;
 }
-
-type CopyConnection = NodeJS.EventEmitter & {
-  query: (stream: unknown) => NodeJS.WritableStream & NodeJS.EventEmitter;
-};
 
 /** Lines are sent in writes of about this many bytes, so the server works as they arrive. */
 const WRITE_BYTES = 1 << 16;
@@ -65,9 +63,9 @@ export function encodeLines(lines: Iterable<string>): Uint8Array[] {
 /**
  * Loads rows given as lines of COPY text (fields already encoded with copyField, tab-separated,
  * each line ending in a newline), or as such lines encoded ahead (encodeLines), into a table, in
- * the caller's transaction when it is one. A server gets COPY FROM STDIN; the embedded engine,
- * which has no socket to stream on, gets the same text as COPY FROM '/dev/blob'. Either way the
- * server parses each value once, by its column's type, instead of a JSON document first.
+ * the caller's transaction when it is one (the engine's copyIn: from stdin on a server, from
+ * '/dev/blob' on the embedded one). The server parses each value once, by its column's type,
+ * instead of a JSON document first.
  */
 export async function copyRows(
   knex: Knex,
@@ -75,51 +73,6 @@ export async function copyRows(
   columns: readonly string[],
   lines: Iterable<string | Uint8Array>,
 ): Promise<void> {
-  const sql = `copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from`;
-  if (knex.client.config.client !== 'pg') {
-    const parts = [...encoded(lines)];
-    if (parts.length === 0) return;
-    await knex.raw(`${sql} '/dev/blob'`).options({ blob: new Blob(parts) });
-    return;
-  }
-  // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
-  const { default: copyStreams } = await import('pg-copy-streams');
-  const copyFrom = copyStreams.from;
-  const connection = (await knex.client.acquireConnection()) as CopyConnection;
-  // A connection that ends under the COPY does not always fail the stream: listen to it too.
-  let lost: ((error?: Error) => void) | undefined;
-  try {
-    const stream = connection.query(copyFrom(`${sql} stdin`));
-    const done = new Promise<void>((resolve, reject) => {
-      stream.on('finish', resolve);
-      stream.on('error', reject);
-      lost = (error?: Error) => reject(error ?? new Error('Connection terminated unexpectedly'));
-      connection.once('end', lost);
-      connection.once('error', lost);
-    });
-    done.catch(() => undefined);
-    try {
-      // Lines in an array (encoded ahead, say) are all in memory already: they are handed to
-      // the socket at once, so the server never waits for this process to come back to a
-      // 'drain' between pieces. Lines made as they are read wait for the socket to drain.
-      const inMemory = Array.isArray(lines);
-      for (const piece of encoded(lines))
-        if (!stream.write(piece) && !inMemory)
-          await Promise.race([new Promise((r) => stream.once('drain', r)), done]);
-      stream.end();
-    } catch (error) {
-      // The lines' source failed: cancel the COPY (CopyFail), so the connection is free for the
-      // rollback that follows, and report the source's error rather than the server's.
-      (stream as unknown as { destroy(error: Error): void }).destroy(error as Error);
-      await done.catch(() => undefined);
-      throw error;
-    }
-    await done;
-  } finally {
-    if (lost) {
-      connection.off('end', lost);
-      connection.off('error', lost);
-    }
-    await knex.client.releaseConnection(connection);
-  }
+  const sql = `copy ${table} (${columns.map(quoteIdent).join(', ')}) from`;
+  await driverOf(knex).copyIn(knex, sql, encoded(lines), Array.isArray(lines));
 }

@@ -1,9 +1,12 @@
-import { CosError, ExitCode, type ExitCodeValue } from '../errors.js';
+import { redactPassword } from '../config/maskUrl.js';
+import type { ServerTarget } from '../config/resolveTargets.js';
+import { connectionError, CosError, ExitCode, type ExitCodeValue } from '../errors.js';
 
 /**
  * The one place that says what a database error means: by SQLSTATE (never by the server's
- * message text, which follows lc_messages), and for a connection that broke, by the driver's
- * error code or its own fixed wording. Each kind has one line, a hint and an exit code.
+ * message text, which follows lc_messages), and for a connection that broke, by the socket's
+ * error code or node-postgres's own fixed wording (it gives such an error no code). Each kind
+ * has one line, a hint and an exit code. Nothing else in cos-db reads a SQLSTATE.
  */
 type Kind = {
   exitCode: ExitCodeValue;
@@ -108,6 +111,14 @@ const DRIVER_LOST = /Connection terminated|connection error and is not queryable
 
 type DriverError = Error & { code?: unknown; table?: string; constraint?: string };
 
+/** The error's SQLSTATE, if the server sent one (five digits or capitals; not a socket code). */
+export function sqlstateOf(error: unknown): string | undefined {
+  const code = (error as DriverError | undefined)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !SOCKET.has(code)
+    ? code
+    : undefined;
+}
+
 function kindOf(error: DriverError): { kind: Kind; sqlstate: string | null } | undefined {
   const code = typeof error.code === 'string' ? error.code : undefined;
   // Before SQLSTATEs: EPIPE has their shape (five capitals).
@@ -143,4 +154,101 @@ export function databaseError(error: unknown): CosError | undefined {
 export function isRetryable(error: unknown): boolean {
   if (error instanceof CosError) return error.details?.retryable === true;
   return error instanceof Error && kindOf(error as DriverError)?.kind.retryable === true;
+}
+
+/** A unique constraint refused the row (23505); of that constraint, when one is named. */
+export function isUniqueViolation(error: unknown, constraint?: string): boolean {
+  return (
+    sqlstateOf(error) === '23505' &&
+    (constraint === undefined || (error as DriverError).constraint === constraint)
+  );
+}
+
+/** A foreign key (or a trigger raising the same SQLSTATE) refused the row: it names a missing row. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return sqlstateOf(error) === '23503';
+}
+
+/** The schema to create exists already (42P06). */
+export function isDuplicateSchema(error: unknown): boolean {
+  return sqlstateOf(error) === '42P06';
+}
+
+/**
+ * The statement names a table, schema or function that is not there (42P01, 3F000, 42883):
+ * cos-db's own SQL on a store not migrated that far, or a fault in that SQL (withDb tells which
+ * by the store's migration history, not by the message).
+ */
+export function isUndefinedObject(error: unknown): boolean {
+  const code = sqlstateOf(error);
+  return code === '42P01' || code === '3F000' || code === '42883';
+}
+
+/** Why a connection could not be made, where the server or the socket says so by code. */
+const CONNECT: Record<string, { reason: string; hint: string }> = {
+  ECONNREFUSED: {
+    reason: 'connection refused (no server listening)',
+    hint: 'start the server, or check host and port (`cos-db env` shows where each came from)',
+  },
+  ETIMEDOUT: {
+    reason: 'connection timed out',
+    hint: 'check the host, the network and any firewall; `cos-db ping --wait 30` waits for a starting server',
+  },
+  ENOTFOUND: { reason: 'host name not found', hint: 'check the host name' },
+  EAI_AGAIN: { reason: 'host name lookup failed', hint: 'check the host name and DNS' },
+  EHOSTUNREACH: { reason: 'host unreachable', hint: 'check the host and the network' },
+  ECONNRESET: { reason: 'connection reset by the server', hint: 'check the server log' },
+  '28P01': { reason: 'password authentication failed', hint: 'check the user and password' },
+  '28000': {
+    reason: 'the server refused this login',
+    hint: 'check the user name and the server’s pg_hba.conf',
+  },
+  '3D000': {
+    reason: 'the database does not exist',
+    hint: 'create it (createdb) or point the env at an existing database',
+  },
+  '57P03': {
+    reason: 'the server is starting up or shutting down',
+    hint: 'wait for it: `cos-db ping --wait 30`',
+  },
+  '53300': { reason: 'too many connections', hint: 'try again later, or raise max_connections' },
+};
+
+/**
+ * What went wrong when a fresh connection's first statement failed: a statement fault (a
+ * statement_timeout of 1 ms, say) when the server answered with a SQLSTATE that is not about
+ * connecting; else a connection failure (connectionFailure).
+ */
+export function probeFailure(target: ServerTarget, error: unknown): CosError {
+  const code = sqlstateOf(error);
+  const connecting = code === undefined || code in CONNECT || code.startsWith('08');
+  return (!connecting && databaseError(error)) || connectionFailure(target, error);
+}
+
+/** One line naming env, host, port, database and user (never the password) and why. */
+export function connectionFailure(target: ServerTarget, error: unknown): CosError {
+  const driverError = error as DriverError;
+  const code = typeof driverError.code === 'string' ? driverError.code : undefined;
+  const known = code === undefined ? undefined : CONNECT[code];
+  // knex's own class for a pool that gave no connection within acquireConnectionTimeout.
+  const timedOut = driverError.name === 'KnexTimeoutError';
+  const reason =
+    known?.reason ?? (timedOut ? 'connection timed out' : (driverError.message ?? String(error)));
+  const who = target.user === undefined ? '' : ` as ${target.user}`;
+  const message = redactPassword(
+    `cannot connect to ${target.env} at ${target.host}:${target.port}/${target.database}${who}: ${reason}`,
+    target.password,
+  );
+  return connectionError(message, {
+    hint: known?.hint ?? 'check the connection settings with `cos-db env`',
+    cause: error,
+    details: {
+      env: target.env,
+      host: target.host,
+      port: target.port,
+      database: target.database,
+      user: target.user ?? null,
+      reason,
+    },
+  });
 }

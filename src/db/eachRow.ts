@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { QueryArrayConfig } from 'pg';
+import { driverOf } from './driverOf.js';
+import { serverDriver } from './serverDriver.js';
 
 /**
  * Runs one statement (placeholders $1, $2, …) in a transaction of its own, after `set local` of
@@ -13,23 +14,8 @@ export type EachRow = (
   onRow: (row: unknown[]) => void,
 ) => Promise<void>;
 
-/** A node-postgres connection (a pg.Client, or the one a knex transaction holds). */
-type PgConnection = {
-  query(text: string): Promise<unknown>;
-  query(query: unknown): RowEvents;
-};
-type RowEvents = {
-  on(event: 'row', listener: (row: unknown[]) => void): RowEvents;
-  on(event: 'end', listener: () => void): RowEvents;
-  on(event: 'error', listener: (error: Error) => void): RowEvents;
-};
-type PgliteConnection = {
-  query(
-    sql: string,
-    params: unknown[],
-    options: { rowMode: 'array' },
-  ): Promise<{ rows: unknown[][] }>;
-};
+/** A node-postgres connection: a pg.Client, or the one a knex transaction holds. */
+type PgConnection = { query(text: string): Promise<unknown> };
 
 const IDENTIFIER = /^[a-z_][a-z0-9_.]*$/;
 
@@ -43,39 +29,12 @@ function setLocal(settings: Readonly<Record<string, string>>): string {
     .join(' ');
 }
 
-/** One query on a node-postgres connection, its rows handed over as they arrive. */
-async function streamRows(
-  connection: PgConnection,
-  sql: string,
-  values: unknown[],
-  onRow: (row: unknown[]) => void,
-): Promise<void> {
-  // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
-  const { default: pg } = await import('pg');
-  const config: QueryArrayConfig = { text: sql, values, rowMode: 'array' };
-  await new Promise<void>((resolve, reject) => {
-    // An error thrown by onRow would escape into the socket's handler: kept for the end.
-    let failure: unknown;
-    connection
-      .query(new pg.Query(config))
-      .on('row', (row) => {
-        try {
-          if (failure === undefined) onRow(row);
-        } catch (error) {
-          failure = error;
-        }
-      })
-      .on('error', reject)
-      .on('end', () => (failure === undefined ? resolve() : reject(failure)));
-  });
-}
-
 /** EachRow on a bare node-postgres client (no knex). */
 export function clientEachRow(client: PgConnection): EachRow {
   return async (sql, values, settings, onRow) => {
     await client.query(`begin; ${setLocal(settings)}`);
     try {
-      await streamRows(client, sql, values, onRow);
+      await serverDriver.eachRowOn(client, sql, values, onRow);
     } catch (error) {
       await client.query('rollback').catch(() => undefined);
       throw error;
@@ -84,22 +43,12 @@ export function clientEachRow(client: PgConnection): EachRow {
   };
 }
 
-/**
- * EachRow through knex, on either engine. The embedded engine, in this process, has no socket to
- * stream from: its rows come all at once, and are handed over one by one.
- */
+/** EachRow through knex, on either engine (the engine's eachRowOn). */
 export function knexEachRow(knex: Knex): EachRow {
+  const driver = driverOf(knex);
   return (sql, values, settings, onRow) =>
     knex.transaction(async (trx) => {
       if (Object.keys(settings).length > 0) await trx.raw(setLocal(settings));
-      const connection = (await trx.client.acquireConnection()) as unknown;
-      if (trx.client.config.client === 'pg') {
-        await streamRows(connection as PgConnection, sql, values, onRow);
-        return;
-      }
-      const result = await (connection as PgliteConnection).query(sql, values, {
-        rowMode: 'array',
-      });
-      for (const row of result.rows) onRow(row);
+      await driver.eachRowOn(await trx.client.acquireConnection(), sql, values, onRow);
     });
 }

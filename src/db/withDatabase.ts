@@ -3,8 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import type { EmbeddedTarget, ServerTarget, Target } from '../config/resolveTargets.js';
 import { connectionError } from '../errors.js';
 import { onInterrupt } from '../interrupt.js';
-import { connectionFailure, isConnectionFailure } from './connectionFailure.js';
-import { databaseError } from './databaseError.js';
+import { connectionFailure, probeFailure } from './databaseError.js';
 import { clientEachRow, knexEachRow, type EachRow } from './eachRow.js';
 import { acquireLockFile, type LockHolder } from './lockFile.js';
 import { keepBomWhileOpen } from './keepBom.js';
@@ -81,9 +80,7 @@ async function openServer(target: ServerTarget, options: DatabaseOptions): Promi
     legacy = await probe(db);
   } catch (error) {
     await db.destroy();
-    // Connected, but the probe itself was refused (a statement_timeout of 1 ms, say): that fault.
-    const refused = isConnectionFailure(error) ? undefined : databaseError(error);
-    throw refused ?? connectionFailure(target, error);
+    throw probeFailure(target, error);
   }
   const cut = () => {
     for (const client of clients) client.connection?.stream?.destroy();

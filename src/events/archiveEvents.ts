@@ -2,7 +2,12 @@ import type { Knex } from 'knex';
 import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
 import { setImmediate } from 'node:timers/promises';
 import { throwIfInterrupted, trackedCommit } from '../interrupt.js';
-import { databaseError, isRetryable } from '../db/databaseError.js';
+import {
+  databaseError,
+  isForeignKeyViolation,
+  isRetryable,
+  isUniqueViolation,
+} from '../db/databaseError.js';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   appendToChains,
@@ -23,8 +28,8 @@ import {
   openLineageTime,
   SCHEMAS,
   type OpenLineageEvent,
-} from '../lineage/openLineage.js';
-import { PRD_REF } from '../prd/prdRef.js';
+} from './openLineage.js';
+import { PRD_REF } from '../integrity/prdRef.js';
 import { findUnstorable } from '../integrity/storable.js';
 import { isoTimeSql } from '../db/isoTimeSql.js';
 import { canonicalJson } from '../integrity/canonicalJson.js';
@@ -286,8 +291,7 @@ async function archiveChunk(
 
 /** A chunk the database refused for a reason the careful path can name: a known id, a missing parent. */
 function refusedChunk(error: unknown): boolean {
-  const e = error as { code?: string; constraint?: string };
-  return (e.code === '23505' && e.constraint === 'events_event_id_key') || e.code === '23503';
+  return isUniqueViolation(error, 'events_event_id_key') || isForeignKeyViolation(error);
 }
 
 /**

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
 import { isoTime, strictTime } from '../integrity/isoTime.js';
-import { PRD_REF } from '../prd/prdRef.js';
-import { uuidv7 } from './uuidv7.js';
+import { PRD_REF } from '../integrity/prdRef.js';
+import { uuidv7 } from '../uuidv7.js';
 
 const timeString = z.string().refine((v) => strictTime(v) !== undefined, {
   message:

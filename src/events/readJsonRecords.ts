@@ -2,7 +2,7 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TextDecoder } from 'node:util';
 import { CosError, usageError } from '../errors.js';
-import { arrayElements } from '../lineage/exactJson.js';
+import { arrayElements } from './exactJson.js';
 
 /**
  * A record and where it was: its line, and for an array its position in it. `text` is the

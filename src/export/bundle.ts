@@ -1,25 +1,19 @@
 import type { Knex } from 'knex';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Database } from '../db/withDatabase.js';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { readJsonRecords } from '../events/readJsonRecords.js';
 import { contentColumns, qualified } from '../integrity/contentColumns.js';
 import { lockChain, withLedgerTransaction } from '../integrity/ledger.js';
 import { GENESIS_HASH } from '../integrity/ledgerHash.js';
-import {
-  hashMatches,
-  ledgerTables,
-  splitTable,
-  storeOrigin,
-  type StoredLedgerRow,
-} from '../integrity/verify.js';
+import { ledgerTables, splitTable, storeOrigin } from '../integrity/ledgerCatalog.js';
+import { hashMatches, type StoredLedgerRow } from '../integrity/storedRows.js';
 import { readApplied } from '../migrations/historyTables.js';
 import { coreScope } from '../migrations/scopes.js';
-import { packageRoot } from '../packageRoot.js';
+import { packageVersion } from '../packageRoot.js';
 import { plain } from './formats.js';
-import { streamRows } from './rowSource.js';
+import { pagedRows } from '../db/pagedRows.js';
 import type { Sink } from './sink.js';
+import { quoteIdent } from '../db/quoteIdent.js';
 
 export const BUNDLE_FORMAT = 'cos-db-bundle/2';
 /*
@@ -85,7 +79,6 @@ export async function exportBundle(
 ): Promise<Manifest> {
   return db.knex.transaction(async (trx) => {
     await trx.raw('set transaction isolation level repeatable read, read only');
-    const snapshot: Database = { ...db, knex: trx as unknown as Knex, engine: 'embedded' };
     const tables = orderedLedgerTables(await ledgerTables(trx));
     const modules = (
       await trx.raw<{ rows: Array<Record<string, unknown>> }>(
@@ -95,9 +88,7 @@ export async function exportBundle(
     const manifest: Manifest = {
       kind: 'manifest',
       format: BUNDLE_FORMAT,
-      cos_db_version: (
-        JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }
-      ).version,
+      cos_db_version: packageVersion(),
       schema_version: await schemaVersion(trx),
       origin: await storeOrigin(trx),
       created_at: new Date().toISOString(),
@@ -111,7 +102,7 @@ export async function exportBundle(
     let n = 0;
     // Paged, inside the snapshot: a cursor stream would need a second connection.
     for (const table of tables) {
-      for await (const row of streamRows(snapshot, {
+      for await (const row of pagedRows(trx as unknown as Knex, {
         sql: `select * from ${qualified(splitTable(table))}`,
         bindings: [],
         keyset: ['chain', 'seq'],
@@ -302,7 +293,7 @@ export async function importBundle(db: Database, path: string): Promise<ImportRe
         );
         if ((added.rowCount ?? 0) > 0) {
           report.modules_added += 1;
-          await trx.raw(`create schema if not exists "${name.replace(/"/g, '""')}"`);
+          await trx.raw(`create schema if not exists ${quoteIdent(name)}`);
         }
         continue;
       }

@@ -4,7 +4,9 @@ import { usageError } from '../errors.js';
 import { eventWhere, type EventFilters } from '../events/queryEvents.js';
 import { prdFilterSql } from '../prd/queryPrds.js';
 import { csvLine, EXPORT_FORMATS, openLineageLine, plain, type ExportFormat } from './formats.js';
-import { streamRows, type RowQuery } from './rowSource.js';
+import type { RowQuery } from '../db/driver.js';
+import { driverOf } from '../db/driverOf.js';
+import { quoteIdent } from '../db/quoteIdent.js';
 import type { Sink } from './sink.js';
 import { EVENT_RECORD_COLUMNS, PRD_RECORD_COLUMNS, recordSelect } from '../db/recordSelect.js';
 
@@ -78,40 +80,32 @@ async function queryFor(
  * as psql would and Node only passes bytes on. CSV mode with a quote and a delimiter that JSON
  * output never contains (control characters are always escaped in JSON) keeps each line raw —
  * COPY's text mode would double every backslash. COPY takes no parameters, so the filters are
- * inlined with knex's own escaping.
+ * inlined with knex's own escaping. Undefined where the engine cannot stream COPY out.
  */
 async function copyNdjson(
   db: Database,
   query: RowQuery,
   sink: Sink,
   onProgress?: (n: number) => void,
-): Promise<number> {
-  // Its CommonJS exports object (default): the bundle's chunks give CommonJS modules no named exports.
-  const { default: copyStreams } = await import('pg-copy-streams');
-  const copyTo = copyStreams.to;
+): Promise<number | undefined> {
+  const { copyOut } = driverOf(db.knex);
+  if (!copyOut) return undefined;
   const { StringDecoder } = await import('node:string_decoder');
-  const order = query.keyset.map((c) => `"${c}"`).join(', ');
+  const order = query.keyset.map(quoteIdent).join(', ');
   const select = db.knex
     .raw(`select * from (${query.sql}) q order by ${order}`, query.bindings as Knex.RawBinding[])
     .toQuery();
   const sql = `copy (select row_to_json(r) from (${select}) r) to stdout with (format csv, quote e'\\x01', delimiter e'\\x02')`;
-  const connection = (await db.knex.client.acquireConnection()) as {
-    query: (stream: unknown) => NodeJS.ReadableStream;
-  };
-  try {
-    const decoder = new StringDecoder('utf8');
-    let n = 0;
-    for await (const chunk of connection.query(copyTo(sql)) as AsyncIterable<Buffer>) {
-      const text = decoder.write(chunk);
-      for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n += 1;
-      await sink.write(text);
-      if (n % 10_000 < 100) onProgress?.(n);
-    }
-    await sink.write(decoder.end());
-    return n;
-  } finally {
-    await db.knex.client.releaseConnection(connection);
+  const decoder = new StringDecoder('utf8');
+  let n = 0;
+  for await (const chunk of copyOut(db.knex, sql)) {
+    const text = decoder.write(chunk);
+    for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n += 1;
+    await sink.write(text);
+    if (n % 10_000 < 100) onProgress?.(n);
   }
+  await sink.write(decoder.end());
+  return n;
 }
 
 /** Streams one kind of record to the sink in the chosen format. Returns how many were written. */
@@ -138,12 +132,14 @@ export async function exportRecords(
     );
     onTotal(Number(counted.rows[0]?.n ?? 0));
   }
-  if (format === 'ndjson' && db.engine === 'postgres')
-    return copyNdjson(db, query, sink, onProgress);
+  if (format === 'ndjson') {
+    const copied = await copyNdjson(db, query, sink, onProgress);
+    if (copied !== undefined) return copied;
+  }
   let n = 0;
   if (format === 'json') await sink.write('[');
   if (format === 'csv') await sink.write(csvLine(columns));
-  for await (const row of streamRows(db, query)) {
+  for await (const row of driverOf(db.knex).streamRows(db.knex, query)) {
     switch (format) {
       case 'json':
         await sink.write(`${n ? ',' : ''}\n${JSON.stringify(plain(row))}`);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { RunEvent } from '../lineage/openLineage.js';
-import { compactJson } from '../lineage/exactJson.js';
+import type { RunEvent } from '../events/openLineage.js';
+import { compactJson } from '../events/exactJson.js';
 
 export const EXPORT_FORMATS = ['json', 'ndjson', 'csv', 'openlineage'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

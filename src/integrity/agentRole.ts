@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { usageError } from '../errors.js';
-import { quoteIdent } from '../schemas/moduleName.js';
-import { ledgerTables } from './verify.js';
+import { quoteIdent } from '../db/quoteIdent.js';
+import { ledgerTables } from './ledgerCatalog.js';
 
 /**
  * What agents may read but never write: the lineage edges (derived by the database from the

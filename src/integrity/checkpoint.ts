@@ -12,7 +12,8 @@ import type { Knex } from 'knex';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { canonicalJson } from './canonicalJson.js';
 import { qualified } from './contentColumns.js';
-import { splitTable, storeOrigin, type VerifyReport } from './verify.js';
+import { splitTable, storeOrigin } from './ledgerCatalog.js';
+import type { VerifyReport } from './verify.js';
 
 export const CHECKPOINT_FORMAT = 'cos-db-checkpoint/2';
 

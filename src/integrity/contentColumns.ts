@@ -4,6 +4,7 @@ import { CosError, ExitCode } from '../errors.js';
 import { Canonical, canonicalJson } from './canonicalJson.js';
 import { isoTime } from './isoTime.js';
 import { commitment, saltHexOf } from './commitment.js';
+import { quoteIdent } from '../db/quoteIdent.js';
 
 export const INTEGRITY_COLUMNS = ['chain', 'seq', 'prev_hash', 'hash', 'hash_version'] as const;
 
@@ -21,7 +22,7 @@ export type ContentColumn = {
 export type QualifiedTable = { schema: string; table: string };
 
 export function qualified(t: QualifiedTable): string {
-  return `"${t.schema.replace(/"/g, '""')}"."${t.table.replace(/"/g, '""')}"`;
+  return `${quoteIdent(t.schema)}.${quoteIdent(t.table)}`;
 }
 
 const cache = new Map<string, ContentColumn[]>();

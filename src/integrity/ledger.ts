@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { trackedCommit } from '../interrupt.js';
 import { settledWithin } from '../settledWithin.js';
-import { LOCK_CLASS } from '../migrations/advisoryLock.js';
+import { LOCK_CLASS } from '../db/lockHolders.js';
 import { copyField, copyRows, encodeLines } from '../db/copyRows.js';
 import {
   canonicalContent,

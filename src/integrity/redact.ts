@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import { integrityError, notFoundError, usageError } from '../errors.js';
-import { uuidv7 } from '../events/uuidv7.js';
+import { uuidv7 } from '../uuidv7.js';
 import { commitmentOf, contentColumns } from './contentColumns.js';
 import { lockChain, prepareLedgerRow, withLedgerTransaction } from './ledger.js';
 import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
-import { hashMatches, REDACTIONS_CHAIN, storedRowSelect, type StoredLedgerRow } from './verify.js';
+import { REDACTIONS_CHAIN } from './ledgerCatalog.js';
+import { hashMatches, storedRowSelect, type StoredLedgerRow } from './storedRows.js';
 
 export const REDACTIONS_TABLE = { schema: 'cc', table: 'redactions' } as const;
 const EVENTS_TABLE = { schema: 'cc', table: 'events' } as const;

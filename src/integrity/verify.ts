@@ -1,15 +1,27 @@
 import type { Knex } from 'knex';
-import { isoTimeSql } from '../db/isoTimeSql.js';
 import { verifyDerivedEdges, type DerivedReport } from './derivedEdges.js';
 import {
-  canonicalRow,
   contentColumns,
   qualified,
   type ContentColumn,
   type QualifiedTable,
 } from './contentColumns.js';
-import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
+import { GENESIS_HASH, HASH_VERSION } from './ledgerHash.js';
 import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER } from './ledgerTable.js';
+import {
+  hasRedactions,
+  ledgerTables,
+  REDACTIONS_CHAIN,
+  splitTable,
+  storeOrigin,
+} from './ledgerCatalog.js';
+import {
+  ERASED_COMMITMENT,
+  hashMatches,
+  REDACTED_TABLE,
+  storedRowSelect,
+  type StoredLedgerRow,
+} from './storedRows.js';
 
 export type ProblemKind =
   | 'content-changed'
@@ -55,43 +67,6 @@ export type VerifyReport = {
 
 const PAGE = 2000;
 
-export async function ledgerTables(knex: Knex): Promise<string[]> {
-  const exists = (
-    await knex.raw<{ rows: Array<{ t: string | null }> }>(
-      "select to_regclass('cc.ledger_tables') as t",
-    )
-  ).rows[0]?.t;
-  if (!exists) return [];
-  return (
-    await knex.raw<{ rows: Array<{ table_name: string }> }>(
-      `select table_name from (
-         select distinct on (table_name) table_name, action from cc.ledger_tables order by table_name, id desc
-       ) latest where action = 'register' order by table_name`,
-    )
-  ).rows.map((r) => r.table_name);
-}
-
-export async function storeOrigin(knex: Knex): Promise<string | null> {
-  const exists = (
-    await knex.raw<{ rows: Array<{ t: string | null }> }>(
-      "select to_regclass('cc.store_identity') as t",
-    )
-  ).rows[0]?.t;
-  if (!exists) return null;
-  return (
-    (
-      await knex.raw<{ rows: Array<{ origin: string }> }>(
-        'select origin::text as origin from cc.store_identity limit 1',
-      )
-    ).rows[0]?.origin ?? null
-  );
-}
-
-export function splitTable(name: string): QualifiedTable {
-  const [schema, table] = name.split('.') as [string, string];
-  return { schema, table };
-}
-
 /**
  * Guard triggers, and the links trigger once the store has it (migration 20261129000600), present
  * and ENABLE ALWAYS ('A'); else what is wrong.
@@ -118,58 +93,6 @@ export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<strin
   }
   return problems.length ? problems.join('; ') : null;
 }
-
-/** A ledger row as read back: its content columns and its integrity columns. */
-export type StoredLedgerRow = Record<string, unknown> & {
-  chain: string;
-  seq: string;
-  prev_hash: string;
-  hash: string;
-  hash_version: number;
-};
-
-/**
- * The select list of a ledger table's rows as verify and redact read them. Timestamps come as the
- * ISO text they are hashed in, bytea as its hex input form (\x…): no Date or Buffer per value.
- * With `erased`, an erased payload's recorded commitment comes too (as ERASED_COMMITMENT).
- */
-export function storedRowSelect(columns: ContentColumn[], erased = false): string {
-  return [
-    ...columns.map((c) =>
-      c.type === 'timestamptz' && !c.isArray
-        ? `${isoTimeSql(`"${c.name}"`)} as "${c.name}"`
-        : c.type === 'bytea' && !c.isArray
-          ? `'\\x' || encode("${c.name}", 'hex') as "${c.name}"`
-          : `"${c.name}"`,
-    ),
-    'chain',
-    'seq',
-    "encode(prev_hash, 'hex') as prev_hash",
-    "encode(hash, 'hex') as hash",
-    'hash_version',
-    ...(erased
-      ? [
-          `case when payload_salt is null then (select encode(r.commitment, 'hex') from cc.redactions r where r.event_id = ${REDACTED_TABLE}.event_id and r.field = 'payload') end as "${ERASED_COMMITMENT}"`,
-        ]
-      : []),
-  ].join(', ');
-}
-
-/** The table whose payloads cos-db redact erases, and the column verify reads their commitment as. */
-export const REDACTED_TABLE = 'cc.events';
-export const ERASED_COMMITMENT = '__erased_payload_commitment';
-
-/** Whether the store has the redactions table (migration 20261204000000). */
-export async function hasRedactions(knex: Knex): Promise<boolean> {
-  const rows = (
-    await knex.raw<{ rows: Array<{ t: string | null }> }>(
-      "select to_regclass('cc.redactions') as t",
-    )
-  ).rows;
-  return Boolean(rows[0]?.t);
-}
-
-export const REDACTIONS_CHAIN = 'redactions';
 
 /**
  * Each redaction record against the row it names: that row must exist and its value be gone. (A
@@ -210,16 +133,6 @@ async function checkRedactions(knex: Knex, report: VerifyReport): Promise<void> 
   chain.problem ??= chain.problems[0] ?? null;
   chain.status = 'broken';
   report.ok = false;
-}
-
-/** Whether a stored row's hash is still the hash of its content at its place in its chain. */
-export function hashMatches(
-  columns: ContentColumn[],
-  row: StoredLedgerRow,
-  erased?: string | null,
-): boolean {
-  const canonical = canonicalRow(columns, row, erased);
-  return ledgerHash(row.hash_version, row.chain, row.seq, row.prev_hash, canonical) === row.hash;
 }
 
 type Walk = {
@@ -290,6 +203,7 @@ export async function verifyLedger(
     chains: [],
     derived: [],
   };
+  const redactions = await hasRedactions(knex);
   for (const name of await ledgerTables(knex)) {
     const t = splitTable(name);
     const exists = (
@@ -320,7 +234,7 @@ export async function verifyLedger(
     }
     const guards = await guardProblem(knex, t);
     const columns = await contentColumns(knex, t);
-    const select = storedRowSelect(columns, name === REDACTED_TABLE && (await hasRedactions(knex)));
+    const select = storedRowSelect(columns, name === REDACTED_TABLE && redactions);
     let rowsInTable = 0;
     let walk: Walk | undefined;
     const chains: ChainReport[] = [];
@@ -411,10 +325,7 @@ export async function verifyLedger(
     report.chains.push(...chains);
     if (guards || chains.some((c) => c.status === 'broken')) report.ok = false;
   }
-  if (
-    (options.chain === undefined || options.chain === REDACTIONS_CHAIN) &&
-    (await hasRedactions(knex))
-  )
+  if ((options.chain === undefined || options.chain === REDACTIONS_CHAIN) && redactions)
     await checkRedactions(knex, report);
   if (options.chain === undefined) {
     report.derived = await verifyDerivedEdges(knex);

@@ -1,26 +1,9 @@
 import type { EachRow } from '../db/eachRow.js';
 import { notFoundError, usageError } from '../errors.js';
-import { PRD_REF } from '../prd/prdRef.js';
-import { WalkAssembler, type LinkList } from './walkAssembler.js';
+import { PRD_REF } from '../integrity/prdRef.js';
+import { WalkAssembler, type LinkList, type TraceEdge, type TraceNode } from './walkAssembler.js';
 
 export type TraceDirection = 'up' | 'down' | 'both';
-
-export type TraceNode = {
-  id: string;
-  kind: 'event' | 'prd';
-  /** Steps from the start; negative for ancestors and positive for descendants with --both. */
-  distance: number;
-  /** The node it was first reached from (the tree's parent), null for the start. */
-  via: string | null;
-  label: string;
-  type: string | null;
-  /** An event's occurred_at, a PRD version's archived_at. */
-  occurred_at: string | null;
-  /** L3 entries this node links to (cos-db link add). */
-  links: ReadonlyArray<{ l3_ref: string; relation: string }>;
-};
-
-export type TraceEdge = { from: string; to: string; kind: 'parent' | 'input' };
 
 export type Trace = {
   root: string;

@@ -1,4 +1,19 @@
-import type { TraceEdge, TraceNode } from './trace.js';
+export type TraceNode = {
+  id: string;
+  kind: 'event' | 'prd';
+  /** Steps from the start; negative for ancestors and positive for descendants with --both. */
+  distance: number;
+  /** The node it was first reached from (the tree's parent), null for the start. */
+  via: string | null;
+  label: string;
+  type: string | null;
+  /** An event's occurred_at, a PRD version's archived_at. */
+  occurred_at: string | null;
+  /** L3 entries this node links to (cos-db link add). */
+  links: ReadonlyArray<{ l3_ref: string; relation: string }>;
+};
+
+export type TraceEdge = { from: string; to: string; kind: 'parent' | 'input' };
 
 /** A node as the walk's query returns it: an array (rowMode 'array', no object per row). */
 export type NodeRow = [

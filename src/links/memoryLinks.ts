@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { notFoundError, usageError } from '../errors.js';
-import { uuidv7 } from '../events/uuidv7.js';
-import { PRD_REF } from '../prd/prdRef.js';
+import { uuidv7 } from '../uuidv7.js';
+import { PRD_REF } from '../integrity/prdRef.js';
 import { appendToChain, lockChain, withLedgerTransaction } from '../integrity/ledger.js';
 
 export const LINKS_TABLE = { schema: 'cc', table: 'memory_links' } as const;

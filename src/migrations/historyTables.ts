@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { quoteIdent } from '../schemas/moduleName.js';
+import { quoteIdent } from '../db/quoteIdent.js';
 
 /** Where one schema's migration history lives: the core in public (Knex's default), a module in its own schema. */
 export type HistoryScope = {

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { usageError } from '../errors.js';
-import { validateModuleName } from '../schemas/moduleName.js';
+import { validateModuleName } from './moduleName.js';
 import { coreMigrationsDir } from './scopes.js';
 
 const TEMPLATE = `import type { Knex } from 'knex';

@@ -1,7 +1,7 @@
 import type { Database } from '../db/withDatabase.js';
 import { notFoundError, usageError } from '../errors.js';
-import { quoteIdent } from '../schemas/moduleName.js';
-import { withAdvisoryLock } from './advisoryLock.js';
+import { quoteIdent } from '../db/quoteIdent.js';
+import { withAdvisoryLock } from '../db/advisoryLock.js';
 import { readApplied, table, CHECKSUM_TABLE } from './historyTables.js';
 import { listMigrationFiles } from './migrationFiles.js';
 import { migrationFailure } from './migrationFailure.js';

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/withDatabase.js';
 import { CosError, ExitCode, notFoundError } from '../errors.js';
-import { quoteIdent } from '../schemas/moduleName.js';
-import { withAdvisoryLock, type LockHolder } from './advisoryLock.js';
+import { quoteIdent } from '../db/quoteIdent.js';
+import { withAdvisoryLock } from '../db/advisoryLock.js';
+import type { LockHolder } from '../db/lockHolders.js';
 import {
   clearKnexLock,
   ensureHistoryTables,

@@ -2,8 +2,10 @@ import type { Knex } from 'knex';
 import { join } from 'node:path';
 import { packageRoot } from '../packageRoot.js';
 import { notFoundError } from '../errors.js';
-import { validateModuleName } from '../schemas/moduleName.js';
+import { validateModuleName } from './moduleName.js';
+import type { EachRow } from '../db/eachRow.js';
 import type { HistoryScope } from './historyTables.js';
+import { listMigrationFiles } from './migrationFiles.js';
 
 export type ModuleRow = {
   name: string;
@@ -69,4 +71,25 @@ export async function requireModuleScope(
     });
   }
   return moduleScope(migrationsDir, module);
+}
+
+/**
+ * How many of the core's migrations this store has not applied (every one before the first).
+ * Read through EachRow, so it works on a command's connection whatever the command uses.
+ */
+export async function pendingCoreMigrations(eachRow: EachRow): Promise<number> {
+  const files = listMigrationFiles(coreMigrationsDir()).map((f) => f.name);
+  let hasHistory = false;
+  await eachRow(
+    "select to_regclass('public.knex_migrations') is not null",
+    [],
+    {},
+    (row) => (hasHistory = row[0] === true),
+  );
+  const applied = new Set<string>();
+  if (hasHistory)
+    await eachRow('select name from public.knex_migrations', [], {}, (row) =>
+      applied.add(String(row[0])),
+    );
+  return files.filter((name) => !applied.has(name)).length;
 }

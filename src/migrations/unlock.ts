@@ -1,5 +1,6 @@
 import type { Database } from '../db/withDatabase.js';
-import { advisoryLockHolders, type LockHolder } from './advisoryLock.js';
+import { driverOf } from '../db/driverOf.js';
+import type { LockHolder } from '../db/lockHolders.js';
 import { clearKnexLock, type HistoryScope } from './historyTables.js';
 import { lockName } from './runMigrations.js';
 import { coreScope, registeredModules, moduleScope } from './scopes.js';
@@ -26,8 +27,7 @@ export async function unlock(
       ];
   const reports: UnlockReport[] = [];
   for (const scope of scopes) {
-    const advisoryHolders =
-      db.engine === 'postgres' ? await advisoryLockHolders(db.knex, lockName(scope)) : [];
+    const advisoryHolders = await driverOf(db.knex).lockHolders(db.knex, lockName(scope));
     const clearedKnexLock = await clearKnexLock(db.knex, scope);
     reports.push({
       schema: scope.schema,

@@ -2,13 +2,15 @@ import { mkdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Knex } from 'knex';
 import type { Database } from '../db/withDatabase.js';
+import { isDuplicateSchema, isUniqueViolation } from '../db/databaseError.js';
 import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
-import { withAdvisoryLock } from '../migrations/advisoryLock.js';
+import { withAdvisoryLock } from '../db/advisoryLock.js';
 import { CHECKSUM_TABLE, ensureHistoryTables } from '../migrations/historyTables.js';
 import { scopeStatus } from '../migrations/migrationStatus.js';
 import { lockName } from '../migrations/runMigrations.js';
 import { coreInstalled, moduleScope, registeredModules } from '../migrations/scopes.js';
-import { quoteIdent, validateModuleName } from './moduleName.js';
+import { quoteIdent } from '../db/quoteIdent.js';
+import { validateModuleName } from '../migrations/moduleName.js';
 
 const BOOKKEEPING = ['knex_migrations', 'knex_migrations_lock', CHECKSUM_TABLE];
 
@@ -78,8 +80,7 @@ export async function createModule(
         await ensureHistoryTables(trx, scope);
       });
     } catch (error) {
-      const code = (error as { code?: string }).code;
-      if (code === '23505' || code === '42P06') {
+      if (isUniqueViolation(error) || isDuplicateSchema(error)) {
         throw new CosError(ExitCode.integrity, `module "${name}" already exists`, { cause: error });
       }
       throw error;

@@ -2,8 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactJson } from '../../src/lineage/exactJson.js';
-import { openLineageId } from '../../src/lineage/openLineage.js';
+import { compactJson } from '../../src/events/exactJson.js';
+import { openLineageId } from '../../src/events/openLineage.js';
 import { runCli } from '../support/runCli.js';
 
 describe('events and lineage on the embedded engine', () => {

@@ -1,12 +1,7 @@
 import { expect } from 'vitest';
 import type { EachRow } from '../../src/db/eachRow.js';
-import {
-  trace,
-  type Trace,
-  type TraceDirection,
-  type TraceEdge,
-  type TraceNode,
-} from '../../src/lineage/trace.js';
+import { trace, type Trace, type TraceDirection } from '../../src/lineage/trace.js';
+import type { TraceEdge, TraceNode } from '../../src/lineage/walkAssembler.js';
 
 /** An event of a generated lineage graph, as archived. */
 export type GraphEvent = { event_id: string; type: string; parents: string[]; inputs: string[] };

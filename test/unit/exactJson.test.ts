@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/integrity/canonicalJson.js';
-import { arrayElements, compactJson, exactCanonical } from '../../src/lineage/exactJson.js';
+import { arrayElements, compactJson, exactCanonical } from '../../src/events/exactJson.js';
 
 /** JSON text with whitespace of every kind between tokens, as pretty-printers write it. */
 const spaced = (value: unknown, indent: number) => JSON.stringify(value, null, indent);

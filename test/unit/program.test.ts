@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildProgram, type Invocation } from '../../src/cli/program.js';
 
-async function parse(argv: string[]): Promise<Invocation> {
-  let seen: Invocation | undefined;
+/** What a command line parses to, with the command named by its path. */
+type Parsed = Omit<Invocation, 'command'> & { command: string };
+
+async function parse(argv: string[]): Promise<Parsed> {
+  let seen: Parsed | undefined;
   const program = buildProgram(async (invocation) => {
-    seen = invocation;
+    seen = { ...invocation, command: invocation.command.path };
   }, '0.0.0');
   program.exitOverride();
   program.configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
@@ -14,7 +17,7 @@ async function parse(argv: string[]): Promise<Invocation> {
 }
 
 describe('argv → invocation', () => {
-  const cases: Array<[string[], Partial<Invocation>]> = [
+  const cases: Array<[string[], Partial<Parsed>]> = [
     [['env'], { command: 'env', args: [], options: { check: true } }],
     [
       ['--json', 'env', '--no-check'],
@@ -57,11 +60,11 @@ describe('help cache', () => {
 });
 
 describe('migrate subcommands own their options', () => {
-  const cases: Array<[string[], Partial<Invocation>]> = [
-    [['migrate'], { command: 'migrate', options: {} }],
+  const cases: Array<[string[], Partial<Parsed>]> = [
+    [['migrate'], { command: 'migrate up', options: {} }],
     [
       ['migrate', '--to', 'x', '--dry-run'],
-      { command: 'migrate', options: { to: 'x', dryRun: true } },
+      { command: 'migrate up', options: { to: 'x', dryRun: true } },
     ],
     [
       ['migrate', 'rollback', '--module', 'm', '--step', '2'],
@@ -85,4 +88,27 @@ describe('migrate subcommands own their options', () => {
       expect(await parse(argv)).toMatchObject(expected);
     });
   }
+});
+
+describe('the command registry', () => {
+  it('lists every command file once, and each path once', async () => {
+    const { readdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { COMMANDS } = await import('../../src/cli/commands/index.js');
+    const dir = join(import.meta.dirname, '../../src/cli/commands');
+    const files = (readdirSync(dir, { recursive: true }) as string[]).filter(
+      (f) => f.endsWith('.ts') && f !== 'index.ts',
+    );
+    for (const file of files) {
+      const { default: command } = (await import(join(dir, file))) as { default: unknown };
+      expect(COMMANDS, file).toContain(command);
+    }
+    expect(COMMANDS.length).toBe(files.length);
+    expect(new Set(COMMANDS.map((c) => c.path)).size).toBe(COMMANDS.length);
+  });
+
+  it('passes positional arguments as declared: variadic as a list, a missing optional as undefined', async () => {
+    expect((await parse(['archive', 'prd', 'a.md', 'b.md'])).args).toEqual([['a.md', 'b.md']]);
+    expect((await parse(['diff', 'prd', 'x'])).args).toEqual(['x', undefined, undefined]);
+  });
 });

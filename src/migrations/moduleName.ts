@@ -21,8 +21,3 @@ export function validateModuleName(name: string): string {
     throw problem('it is a reserved or system schema');
   return name;
 }
-
-/** Quotes an identifier for SQL. Names are validated first; quoting is the second line of defence. */
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}

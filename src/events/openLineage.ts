@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { Canonical, canonicalJson } from '../integrity/canonicalJson.js';
-import type { NormalizedEvent } from '../events/eventSchema.js';
+import type { NormalizedEvent } from './eventSchema.js';
 import { exactCanonical } from './exactJson.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
