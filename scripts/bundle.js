@@ -1,8 +1,8 @@
-// Bundles the CLI into dist/cli/ (main.js and a chunk per lazily imported command), which
+// Bundles the CLI into dist/cli/ (main.js and a chunk per lazily imported module), which
 // bin/cos-db.js runs. Node then reads and compiles a few files instead of several hundred
-// (knex alone is about 150, most of them lodash): ping starts in 153 ms instead of 192 (median
-// of 7 here), and `archive prd` of 1,000 files takes about 40 ms less. dist/src/ stays as tsc wrote it, for the
-// programmatic API (package.json "exports") and the build's own steps.
+// (knex alone is about 150, most of them lodash), so every command starts sooner
+// (docs/performance.md). dist/src/ stays as tsc wrote it, for the programmatic API
+// (package.json "exports") and the build's own steps.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 /**
  * node-postgres asks at load whether it runs on Cloudflare Workers. Where `navigator` is not
  * defined (Node 20) it does so by making a `Response`, which loads Node's fetch implementation
- * (undici): about 30 ms of every command's start-up here, for a question whose answer under
+ * (undici): a noticeable part of every command's start-up, for a question whose answer under
  * Node is no. The bundle answers it first; the build fails if the code it patches moves.
  */
 const notOnCloudflare = {

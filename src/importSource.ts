@@ -34,10 +34,9 @@ function isCommonJs(path: string): boolean {
 
 /**
  * Imports a user-written module (a migration, a seed). TypeScript goes through one namespaced
- * tsx loader, registered on first need and reused (registering one per file cost ~25 ms each):
+ * tsx loader, registered on first need and reused (registering one is slow: docs/performance.md):
  * no ts-node, no build step, ESM or CommonJS alike. CommonJS files are required in this thread
- * (tsx's require hook); through the ESM loader each would be a round trip to its worker thread,
- * about 1.5 ms a file.
+ * (tsx's require hook); through the ESM loader each would be a round trip to its worker thread.
  */
 export async function importSource(path: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(path).href;

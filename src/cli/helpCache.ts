@@ -17,7 +17,7 @@ export function renderTopHelp(version: string): string {
 
 /**
  * `cos-db --help` is typed in shell loops and must start as fast as node itself; loading
- * commander alone costs a third of that. The build writes the top-level help here and
+ * commander alone would cost a good part of that. The build writes the top-level help here and
  * bin/cos-db.js prints it for a bare --help; a test checks it matches the live output.
  */
 export function writeHelpCache(): string {

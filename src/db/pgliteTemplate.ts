@@ -28,9 +28,9 @@ function pgliteVersion(): string {
 }
 
 /**
- * initdb inside PGlite takes about 7 s here. Instead, a data directory made right after initdb
- * is kept in dist/ (built once per PGlite version by `npm run build`) and copied for every new
- * store: copying it and opening the copy takes well under a second.
+ * initdb inside PGlite takes seconds. Instead, a data directory made right after initdb is kept
+ * in dist/ (built once per PGlite version by `npm run build`) and copied for every new store,
+ * which is many times quicker (docs/performance.md).
  */
 export function pgliteTemplateDir(): string {
   return join(packageRoot(), 'dist', `pglite-template-${pgliteVersion()}`);
@@ -77,7 +77,7 @@ export async function buildPgliteTemplate(): Promise<{ dir: string; built: boole
   const { PGlite } = await import('@electric-sql/pglite');
   const partial = `${dir}.partial-${process.pid}`;
   rmSync(partial, { recursive: true, force: true });
-  // 1 MB WAL segments instead of 16: the template (and every copy) is 9 MB smaller.
+  // 1 MB WAL segments instead of 16: a new store needs no more, and every copy is smaller.
   const db = new PGlite(partial, { initDbStartParams: ['--wal-segsize=1'] });
   await db.waitReady;
   await db.close();

@@ -205,8 +205,8 @@ export async function withDatabase<T>(
 
 /**
  * withDatabase for a command that needs no more than EachRow (trace). A server gets one bare
- * node-postgres connection: no knex to load, which is about 35 ms of start-up here (knex and
- * lodash are most of the code a command parses and runs before its first query).
+ * node-postgres connection: no knex to load (knex and lodash are most of the code a command
+ * parses and runs before its first query; docs/performance.md).
  */
 export async function withEachRow<T>(
   target: Target,

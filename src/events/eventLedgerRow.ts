@@ -30,10 +30,37 @@ export function ledgerRowOf(
   };
 }
 
-/** cc.events' content columns as the migrations make them: name and type, in order. */
-const KNOWN_LAYOUT =
-  'event_id text,type text,module text,actor text,task_id text,run_id text,occurred_at timestamptz,' +
-  'recorded_at timestamptz,parents jsonb,inputs jsonb,payload jsonb,payload_salt bytea,payload_original text';
+/**
+ * cc.events' content columns as the migrations make them, in order: the one statement of the
+ * layout the fast path below writes out (a test holds it to a migrated store's catalog).
+ */
+export const EVENT_CONTENT_COLUMNS: ReadonlyArray<readonly [name: string, type: string]> = [
+  ['event_id', 'text'],
+  ['type', 'text'],
+  ['module', 'text'],
+  ['actor', 'text'],
+  ['task_id', 'text'],
+  ['run_id', 'text'],
+  ['occurred_at', 'timestamptz'],
+  ['recorded_at', 'timestamptz'],
+  ['parents', 'jsonb'],
+  ['inputs', 'jsonb'],
+  ['payload', 'jsonb'],
+  ['payload_salt', 'bytea'],
+  ['payload_original', 'text'],
+];
+
+const layoutOf = (columns: ReadonlyArray<readonly [string, string]>) =>
+  columns.map(([name, type]) => `${name} ${type}`).join(',');
+const KNOWN_LAYOUT = layoutOf(EVENT_CONTENT_COLUMNS);
+
+/** Whether a table's content columns are cc.events' as the migrations make them. */
+export function isKnownEventLayout(columns: ContentColumn[]): boolean {
+  return (
+    layoutOf(columns.map((c) => [c.name, c.isArray ? `${c.type}[]` : c.type] as const)) ===
+    KNOWN_LAYOUT
+  );
+}
 
 const j = JSON.stringify;
 const field = (v: string | null) => copyField(v);
@@ -42,15 +69,14 @@ const field = (v: string | null) => copyField(v);
  * Makes events' ledger rows. For the table as the migrations make it, each row is written out
  * directly — its canonical JSON in key order, its COPY fields in column order — from values
  * already normalized (times in toISOString's form, lists of strings, the payload canonical),
- * without the generic path's per-column normalizing and object building: on a million-event
- * import that path was a tenth of the client's work. A test holds the two to the same bytes.
+ * without the generic path's per-column normalizing and object building, which is a large part
+ * of an import's client work (docs/performance.md). A test holds the two to the same bytes.
  * Any other layout (a column added by a later migration, say) takes the generic path.
  */
 export function eventRowMaker(
   columns: ContentColumn[],
 ): (e: NormalizedEvent, recordedAt: string, salt?: Buffer) => PreparedRow {
-  const layout = columns.map((c) => `${c.name} ${c.isArray ? `${c.type}[]` : c.type}`).join(',');
-  if (layout !== KNOWN_LAYOUT)
+  if (!isKnownEventLayout(columns))
     return (e, recordedAt, salt) =>
       flatRow(prepareLedgerRow(columns, ledgerRowOf(e, recordedAt, salt)));
   return (e, recordedAt, salt = newSalt()) => {
@@ -69,8 +95,8 @@ export function eventRowMaker(
 /**
  * The row with its two strings made flat. Built by concatenation, each is a tree of a few
  * dozen pieces until something reads it whole; an import holds a chunk's rows until they are
- * written, so every garbage collection in between copied the trees. Flat, a row is two strings:
- * on 200k events the collector's pauses went from 1.3 s to 0.3 s.
+ * written, so every garbage collection in between copied the trees. Flat, a row is two strings
+ * (the collector's pauses it saves: docs/performance.md).
  */
 function flatRow(row: PreparedRow): PreparedRow {
   flatten(row.canonical);

@@ -150,8 +150,8 @@ function numbersAsJavaScriptWrites(text: string): boolean {
  * only in whitespace, key order, string escapes, or a key given twice.
  *
  * `canonical`, given, is RFC 8785's form of the parsed value: the same bytes whenever every number
- * is written as JavaScript writes it, which is most events (a tenth of the cost of reading the text
- * again here).
+ * is written as JavaScript writes it, which is most events, and far cheaper than reading the
+ * text again here.
  */
 export function exactCanonical(text: string, canonical?: () => string): string {
   if (canonical && numbersAsJavaScriptWrites(text)) return canonical();

@@ -8,8 +8,8 @@ export const SALT_BYTES = 16;
  * hex (32 characters) followed by the canonical JSON of the value (UTF-8), itself lowercase hex.
  * The value can later be erased (with its salt) and the row still verifies from the commitment;
  * while the value is there, anyone holding it and its salt can check it against the commitment.
- * The salt goes in as hex so the whole input is one string, hashed in one call: half the time of
- * feeding a hash its bytes and the text in turn.
+ * The salt goes in as hex so the whole input is one string, hashed in one call, which is
+ * quicker than feeding a hash its bytes and the text in turn.
  */
 export function commitment(saltHex: string, canonical: string): string {
   return hash('sha256', saltHex + canonical);

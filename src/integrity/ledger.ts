@@ -194,7 +194,7 @@ export type RowsOf = Iterable<PreparedRow> & { readonly length: number };
 export type ChainBatch = Map<string, RowsOf> & { inputOrder?: readonly string[] };
 
 /** The chains rows go to, in name order: the order their locks are taken. */
-const chainsOf = (byChain: ChainBatch) =>
+const lockOrder = (byChain: ChainBatch) =>
   [...byChain.keys()].filter((c) => byChain.get(c)?.length).sort();
 
 /**
@@ -258,7 +258,7 @@ export function hashRows(
   byChain: ChainBatch,
   heads: ReadonlyMap<string, ChainHead>,
 ): HashedRows | undefined {
-  const chains = chainsOf(byChain);
+  const chains = lockOrder(byChain);
   if (!chains.every((c) => heads.has(c))) return undefined;
   const from = new Map(chains.map((c) => [c, heads.get(c) as ChainHead]));
   const to = new Map(from);
@@ -291,7 +291,7 @@ export async function appendToChains(
   heads: Map<string, ChainHead> = new Map(),
   hashed?: HashedRows,
 ): Promise<AppendedRow[][]> {
-  const chains = chainsOf(byChain);
+  const chains = lockOrder(byChain);
   if (chains.length === 0) return [];
   const t = target.table;
   const unknown = chains.filter((c) => !heads.has(c));

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isKnownEventLayout } from '../../src/events/eventLedgerRow.js';
 import { contentColumns } from '../../src/integrity/contentColumns.js';
 import {
   appendToChains,
@@ -63,6 +64,13 @@ describe('ledger guards (real PostgreSQL)', () => {
       expect(await sql(db.url, 'select count(*)::int as n from lab.items')).toEqual([{ n: 3 }]);
     });
   }
+
+  it("a migrated store's cc.events has the layout the import's fast path writes", async () => {
+    await withUrl(db.url, async (d) => {
+      const columns = await contentColumns(d.knex, { schema: 'cc', table: 'events' });
+      expect(isKnownEventLayout(columns)).toBe(true);
+    });
+  });
 
   it('the ledger registry is append-only too', async () => {
     await expect(sql(db.url, 'delete from cc.ledger_tables')).rejects.toThrow(/append-only/);

@@ -2,7 +2,12 @@ import { hash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { eventRowMaker, ledgerRowOf } from '../../src/events/eventLedgerRow.js';
+import {
+  EVENT_CONTENT_COLUMNS,
+  eventRowMaker,
+  isKnownEventLayout,
+  ledgerRowOf,
+} from '../../src/events/eventLedgerRow.js';
 import {
   eventSchema,
   normalizeEvent,
@@ -123,20 +128,9 @@ describe('normalizeEvent', () => {
   });
 });
 
-/** cc.events' columns as the catalog lists them. */
+/** cc.events' columns as the catalog lists them: the content columns, then the chain's. */
 const EVENTS_CATALOG: CatalogColumn[] = [
-  ['event_id', 'text'],
-  ['type', 'text'],
-  ['module', 'text'],
-  ['actor', 'text'],
-  ['task_id', 'text'],
-  ['run_id', 'text'],
-  ['occurred_at', 'timestamptz'],
-  ['recorded_at', 'timestamptz'],
-  ['parents', 'jsonb'],
-  ['inputs', 'jsonb'],
-  ['payload', 'jsonb'],
-  ['payload_salt', 'bytea'],
+  ...EVENT_CONTENT_COLUMNS,
   ['chain', 'text'],
   ['seq', 'int8'],
   ['prev_hash', 'bytea'],
@@ -150,6 +144,7 @@ describe("events' ledger rows", () => {
   const recordedAt = '2026-11-29T12:00:00.000Z';
 
   it('written out directly, they are the generic rows byte for byte', () => {
+    expect(isKnownEventLayout(columns)).toBe(true);
     fc.assert(
       fc.property(validEvent, (input) => {
         const e = normalizeEvent(input, 1);
