@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
-import type { Target } from '../config/resolveTargets.js';
+import { parseTime } from '../config/parseTime.js';
 import { usageError } from '../errors.js';
+import type { EventFilters } from '../events/queryEvents.js';
 import type { Settings } from './settings.js';
 
 /** Destructive work on prod needs --yes; elsewhere it just runs. */
@@ -10,12 +11,6 @@ export function requireYesOnProd(settings: Settings, action: string): void {
       hint: `check the target with \`cos-db --env prod env\`, then add --yes`,
     });
   }
-}
-
-/** "dev: 127.0.0.1:5433/cos_db_dev as cos" — the target, never the password. */
-export function describeTarget(target: Target): string {
-  if (target.engine === 'embedded') return `${target.env}: embedded store ${target.dataDir}`;
-  return `${target.env}: ${target.host}:${target.port}/${target.database}${target.user ? ` as ${target.user}` : ''}`;
 }
 
 export function parseWholeNumber(value: unknown, option: string): number | undefined {
@@ -37,4 +32,21 @@ export function positiveVersion(value: unknown, what: string): number | undefine
 export function displayPath(cwd: string, path: string): string {
   const rel = relative(cwd, path);
   return rel === '' || rel.startsWith('..') ? path : rel;
+}
+
+type EventFilterOptions = Pick<
+  EventFilters,
+  'type' | 'module' | 'actor' | 'task' | 'since' | 'until'
+>;
+
+/** The event filters query and export share, the times parsed (ISO, or an age such as 2h). */
+export function eventFilters(o: EventFilterOptions): EventFilterOptions {
+  return {
+    type: o.type,
+    module: o.module,
+    actor: o.actor,
+    task: o.task,
+    since: parseTime(o.since, '--since'),
+    until: parseTime(o.until, '--until'),
+  };
 }

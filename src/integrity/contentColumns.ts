@@ -47,7 +47,9 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
     )
   ).rows;
   if (rows.length === 0)
-    throw new CosError(ExitCode.integrity, `ledger table ${key} does not exist`);
+    throw new CosError(ExitCode.integrity, `ledger table ${key} does not exist`, {
+      details: { missing_table: key },
+    });
   const columns = toContentColumns(rows);
   cache.set(key, columns);
   return columns;

@@ -7,6 +7,27 @@ import { openLineageId } from '../../src/events/openLineage.js';
 import { runCli } from '../support/runCli.js';
 
 describe('events and lineage on the embedded engine', () => {
+  it('a new store not yet migrated says so: exit 6 and the command to run, nothing written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cos-db-embedded-unmigrated-'));
+    const env = { COS_DEV_DATABASE_URL: `pglite:${join(dir, 'store')}` };
+    const cli = (...args: string[]) => runCli(args, { env, cwd: dir });
+    writeFileSync(join(dir, 'e.ndjson'), JSON.stringify({ event_id: 'a', type: 'start' }));
+    for (const args of [
+      ['archive', 'event', 'e.ndjson'],
+      ['query', 'events'],
+      ['trace', 'a'],
+    ]) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(6);
+      expect(r.stderr).toMatch(/this store is not migrated: .*core migration\(s\) pending/);
+      expect(r.stderr).toContain('cos-db migrate');
+    }
+    expect((await cli('migrate', '-q')).code).toBe(0);
+    expect(JSON.parse((await cli('query', 'events', '--json')).stdout)).toMatchObject({
+      events: [],
+    });
+  });
+
   it('archive, skip the same again, trace a diamond, verify', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'cos-db-embedded-events-'));
     const env = { COS_DEV_DATABASE_URL: `pglite:${join(dir, 'store')}` };

@@ -1,5 +1,6 @@
 import { defineCommand } from '../command.js';
-import { describeTarget } from '../guards.js';
+
+import { describeTarget } from '../../config/describeTarget.js';
 
 export default defineCommand({
   path: 'agent-role',

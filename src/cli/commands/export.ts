@@ -1,10 +1,9 @@
 import { resolve } from 'node:path';
-import { parseTime } from '../../config/parseTime.js';
 import { usageError } from '../../errors.js';
 import type { ExportKind } from '../../export/exportRecords.js';
 import type { ExportFormat } from '../../export/formats.js';
 import { defineCommand, flag, value } from '../command.js';
-import { displayPath } from '../guards.js';
+import { displayPath, eventFilters } from '../guards.js';
 import { meter } from '../meter.js';
 
 export default defineCommand({
@@ -69,16 +68,7 @@ export default defineCommand({
               out: outPath,
             };
           }
-          const filters = {
-            id: o.id,
-            status: o.status,
-            type: o.type,
-            module: o.module,
-            actor: o.actor,
-            task: o.task,
-            since: parseTime(o.since, '--since'),
-            until: parseTime(o.until, '--until'),
-          };
+          const filters = { id: o.id, status: o.status, ...eventFilters(o) };
           const rows = await exportRecords(
             db,
             kind as ExportKind,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineCommand } from '../command.js';
-import { describeTarget, requireYesOnProd } from '../guards.js';
+import { requireYesOnProd } from '../guards.js';
+import { describeTarget } from '../../config/describeTarget.js';
 
 export default defineCommand({
   path: 'import',

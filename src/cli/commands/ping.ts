@@ -1,4 +1,5 @@
 import { CosError, ExitCode, usageError } from '../../errors.js';
+import { targetAddress } from '../../config/describeTarget.js';
 import { defineCommand, value } from '../command.js';
 
 export default defineCommand({
@@ -8,10 +9,7 @@ export default defineCommand({
     wait: value('<seconds>', 'retry with backoff until the server answers or time is up'),
   },
   async run({ settings, out, options, withDb }) {
-    const [{ maskUrl }, { ping }] = await Promise.all([
-      import('../../config/maskUrl.js'),
-      import('../../db/ping.js'),
-    ]);
+    const { ping } = await import('../../db/ping.js');
     const waitSeconds = options.wait === undefined ? 0 : Number(options.wait);
     if (!Number.isFinite(waitSeconds) || waitSeconds < 0) {
       throw usageError(`--wait: "${options.wait}" is not a number of seconds`);
@@ -33,8 +31,7 @@ export default defineCommand({
             : { legacy: true },
         );
         const connectMs = Date.now() - started;
-        const t = settings.target;
-        const where = t.engine === 'embedded' ? `pglite:${t.dataDir}` : maskUrl(t.url);
+        const where = targetAddress(settings.target);
         out.result(
           { ...result, target: where, connect_ms: connectMs, attempts },
           () =>

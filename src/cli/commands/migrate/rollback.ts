@@ -1,5 +1,6 @@
 import { defineCommand, flag, value } from '../../command.js';
-import { describeTarget, parseWholeNumber, requireYesOnProd } from '../../guards.js';
+import { parseWholeNumber, requireYesOnProd } from '../../guards.js';
+import { describeTarget } from '../../../config/describeTarget.js';
 
 export default defineCommand({
   path: 'migrate rollback',

@@ -1,6 +1,5 @@
-import { parseTime } from '../../../config/parseTime.js';
 import { defineCommand, value } from '../../command.js';
-import { parseWholeNumber } from '../../guards.js';
+import { eventFilters, parseWholeNumber } from '../../guards.js';
 
 export default defineCommand({
   path: 'query events',
@@ -36,12 +35,7 @@ export default defineCommand({
     }
     const result = await withDb((db) =>
       queryEvents(db.knex, {
-        type: o.type,
-        module: o.module,
-        actor: o.actor,
-        task: o.task,
-        since: parseTime(o.since, '--since'),
-        until: parseTime(o.until, '--until'),
+        ...eventFilters(o),
         after: o.after,
         limit: parseWholeNumber(o.limit, '--limit'),
       }),

@@ -1,5 +1,6 @@
 import { defineCommand, value } from '../../command.js';
-import { describeTarget, requireYesOnProd } from '../../guards.js';
+import { requireYesOnProd } from '../../guards.js';
+import { describeTarget } from '../../../config/describeTarget.js';
 
 export default defineCommand({
   path: 'seed run',
