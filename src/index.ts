@@ -15,6 +15,28 @@ export { appendToChain, lockChain, withLedgerTransaction } from './integrity/led
 export { appendOnlySql, dropLedgerTable, makeLedgerTable } from './integrity/ledgerTable.js';
 export { verifyLedger } from './integrity/verify.js';
 export { checkCheckpoint, keygen, makeCheckpoint } from './integrity/checkpoint.js';
+// RFC 6962 proofs and C2SP signed notes, checked offline (no database).
+export {
+  EMPTY_ROOT,
+  leafHash,
+  nodeHash,
+  rootFromInclusion,
+  verifyConsistency,
+  verifyInclusion,
+} from './integrity/merkle.js';
+export {
+  checkpointText,
+  NoteError,
+  openNote,
+  parseCheckpoint,
+  parseSignerKey,
+  parseVerifierKey,
+  signerKey,
+  signNote,
+  verifierKey,
+  type Checkpoint,
+  type OpenedNote,
+} from './integrity/signedNote.js';
 export { archivePrds } from './prd/archivePrds.js';
 export { parsePrd } from './prd/parsePrd.js';
 export { diffPrd } from './prd/diffPrd.js';
