@@ -186,6 +186,9 @@ export async function main(
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
+    // The command's own Output, or (commander refused the line before it parsed) one from argv.
+    const early = globalsOf(argv);
+    const output = async () => out ?? (await outputFor(early, env));
     if (isCommanderError(error)) {
       if (
         error.code === 'commander.helpDisplayed' ||
@@ -195,8 +198,8 @@ export async function main(
         return ExitCode.ok;
       }
       // Commander has written its line to stderr; a script asking for JSON gets the document too.
-      if (argv.includes('--json'))
-        (out ?? (await outputFor(globalsOf(argv), env))).document({
+      if (early.json)
+        (await output()).document({
           error: {
             exit_code: ExitCode.usage,
             message: error.message.replace(/^error: /, ''),
@@ -205,7 +208,7 @@ export async function main(
         });
       return ExitCode.usage;
     }
-    return report(out ?? (await outputFor(globalsOf(argv), env)), error);
+    return report(await output(), error);
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

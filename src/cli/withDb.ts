@@ -26,14 +26,12 @@ function databaseOptions(context: DbContext, options: Partial<DatabaseOptions>):
 }
 
 /**
- * A statement named a table, schema or function that is not there (or a ledger table was not):
- * "this store is not migrated"
+ * A statement named a table, schema or function that is not there: "this store is not migrated"
  * (exit 6) when the store's history lacks core migrations, else the error as it is (a fault in
  * cos-db's own SQL, not the user's to fix).
  */
 async function notMigrated(error: unknown, eachRow: EachRow): Promise<unknown> {
-  const missingTable = error instanceof CosError && error.details?.missing_table !== undefined;
-  if (!missingTable && (error instanceof CosError || !isUndefinedObject(error))) return error;
+  if (!isUndefinedObject(error)) return error;
   const { pendingCoreMigrations } = await import('../migrations/scopes.js');
   const pending = await pendingCoreMigrations(eachRow).catch(() => 0);
   if (pending === 0) return error;

@@ -111,9 +111,14 @@ const DRIVER_LOST = /Connection terminated|connection error and is not queryable
 
 type DriverError = Error & { code?: unknown; table?: string; constraint?: string };
 
-/** The error's SQLSTATE, if the server sent one (five digits or capitals; not a socket code). */
+/**
+ * The error's SQLSTATE: the server's (five digits or capitals; not a socket code), or the one a
+ * CosError carries in its details (databaseError's, or a check of cos-db's own that stands for
+ * the server's, such as a ledger table found missing in the catalog).
+ */
 export function sqlstateOf(error: unknown): string | undefined {
-  const code = (error as DriverError | undefined)?.code;
+  const code =
+    error instanceof CosError ? error.details?.sqlstate : (error as DriverError | undefined)?.code;
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !SOCKET.has(code)
     ? code
     : undefined;

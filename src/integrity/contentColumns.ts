@@ -48,7 +48,8 @@ export async function contentColumns(knex: Knex, t: QualifiedTable): Promise<Con
   ).rows;
   if (rows.length === 0)
     throw new CosError(ExitCode.integrity, `ledger table ${key} does not exist`, {
-      details: { missing_table: key },
+      // What the server would say of a query naming it: undefined_table.
+      details: { sqlstate: '42P01', table: key },
     });
   const columns = toContentColumns(rows);
   cache.set(key, columns);

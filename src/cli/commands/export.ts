@@ -28,14 +28,19 @@ export default defineCommand({
     until: value('<time>', 'before'),
   },
   async run({ settings, out, options: o, args: [kind], withDb }) {
-    const [{ exportBundle }, { exportRecords, EXPORT_KINDS }, { EXPORT_FORMATS }, { openSink }] =
-      await Promise.all([
-        import('../../export/bundle.js'),
-        import('../../export/exportRecords.js'),
-        import('../../export/formats.js'),
-        import('../../export/sink.js'),
-      ]);
-    const { legacyStoreError } = await import('../../db/storeGeneration.js');
+    const [
+      { exportBundle },
+      { exportRecords, EXPORT_KINDS },
+      { EXPORT_FORMATS },
+      { openSink },
+      { legacyStoreError },
+    ] = await Promise.all([
+      import('../../export/bundle.js'),
+      import('../../export/exportRecords.js'),
+      import('../../export/formats.js'),
+      import('../../export/sink.js'),
+      import('../../db/storeGeneration.js'),
+    ]);
     const outPath = o.out === undefined ? undefined : resolve(settings.cwd, o.out);
     if (o.all) {
       if (kind !== undefined)
