@@ -4,6 +4,9 @@
 // the shared base below them all. See docs/architecture.md.
 const LAYERS = [
   'cli',
+  // The agent endpoint: HTTP (server) over the MCP tools (mcp), both over the domain.
+  'server',
+  'mcp',
   // The domain: one folder per record type or job, each building only on those after it.
   'contract',
   'export',
@@ -14,6 +17,7 @@ const LAYERS = [
   'links',
   'migrations',
   'seeds',
+  'tokens',
   // The ledger: rows, hashes, chains, verification.
   'integrity',
   // The engines and the SQL they share.

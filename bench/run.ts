@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTable, ROOT, type Row, type Scenario } from './harness.js';
+import { endpoint } from './endpoint.js';
 import { events } from './events.js';
 import { ledger } from './ledger.js';
 import { migrations } from './migrations.js';
@@ -13,7 +14,16 @@ import { startup } from './startup.js';
  * `npm run bench [-- name…]`: runs the named scenarios (all by default) and prints one markdown
  * table of medians beside each scenario's baseline, also written to bench/RESULTS.md.
  */
-const scenarios: Scenario[] = [startup, migrations, ledger, prd, events, openlineage, redact];
+const scenarios: Scenario[] = [
+  startup,
+  migrations,
+  ledger,
+  prd,
+  events,
+  openlineage,
+  redact,
+  endpoint,
+];
 
 const wanted = process.argv.slice(2);
 const chosen = wanted.length ? scenarios.filter((s) => wanted.includes(s.name)) : scenarios;

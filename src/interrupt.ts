@@ -21,6 +21,28 @@ export function onInterrupt(cleanup: () => Promise<void> | void): () => void {
 
 export const isInterrupted = (): boolean => interrupted;
 
+let stopper: (() => void) | undefined;
+
+/**
+ * For a long-running command (serve, mcp): Ctrl-C or SIGTERM asks it to stop (finish what is in
+ * flight, then return) rather than interrupting it. Returns the unregister function.
+ */
+export function onStopRequest(stop: () => void): () => void {
+  stopper = stop;
+  return () => {
+    if (stopper === stop) stopper = undefined;
+  };
+}
+
+/** Asks the running command to stop, if it takes that; false when it must be interrupted. */
+export function requestStop(): boolean {
+  if (!stopper) return false;
+  const stop = stopper;
+  stopper = undefined;
+  stop();
+  return true;
+}
+
 /** An error that means "the user pressed Ctrl-C": the entry point has said so already. */
 export class InterruptedError extends Error {
   constructor() {

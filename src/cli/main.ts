@@ -2,6 +2,7 @@ import type { CommanderError } from 'commander';
 import { CosError, ExitCode } from '../errors.js';
 import {
   interrupt,
+  requestStop,
   isInterrupted,
   runInterruptCleanups,
   type InterruptOutcome,
@@ -168,6 +169,8 @@ export async function main(
   const onSigint = () => {
     if (interrupting) process.exit(ExitCode.interrupted);
     interrupting = true;
+    // A server stops gracefully on the first signal; a second one interrupts it.
+    if (requestStop()) return;
     void interrupt()
       .then((outcome) => process.stderr.write(`cos-db: ${interruptMessage(outcome)}\n`))
       .finally(() => process.exit(ExitCode.interrupted));

@@ -26,6 +26,8 @@ export type Settings = {
   lockTimeoutMs: number;
   actor: string;
   signingKeyPath: string | undefined;
+  /** The agent endpoint token `cos-db mcp` speaks with (COS_TOKEN); never printed. */
+  token: string | undefined;
   /** The project's root and what marked it (findProjectRoot). */
   project: ProjectRoot;
   /** Each module's migrations in a subfolder of this (the core's come from the package). */
@@ -102,6 +104,7 @@ export function loadSettings(
     lockTimeoutMs: lockSeconds * 1000,
     actor: variable('COS_ACTOR') ?? osUser(),
     signingKeyPath: signingKey ? resolve(project.root, signingKey) : undefined,
+    token: variable('COS_TOKEN'),
     project,
     migrationsDir: dirOf('COS_MIGRATIONS_DIR', 'migrations'),
     seedsDir: dirOf('COS_SEEDS_DIR', 'seeds'),

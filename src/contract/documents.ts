@@ -116,6 +116,18 @@ const lockHolder = z.strictObject({
   since: z.string(),
 });
 
+const tokenRow = z.strictObject({
+  token_id: z.string(),
+  agent: z.string(),
+  scope: z.enum(['read', 'append']),
+  state: z.enum(['active', 'expired', 'revoked']),
+  created_by: z.string(),
+  created_at: time,
+  expires_at: nullable(time),
+  revoked_by: nullable(z.string()),
+  revoked_at: nullable(time),
+});
+
 export const documents = {
   // Inputs.
   event: eventSchema.describe(
@@ -414,7 +426,13 @@ export const documents = {
         z.strictObject({
           table: z.string(),
           status: z.enum(['intact', 'broken']),
-          problems: z.array(z.string()),
+          problems: z.array(
+            z.strictObject({
+              kind: z.enum(['edge-not-in-row', 'edge-missing', 'trigger']),
+              event_id: nullable(z.string()),
+              edge: z.string(),
+            }),
+          ),
           problem_count: z.int(),
         }),
       ),
@@ -523,6 +541,49 @@ export const documents = {
   keygen: z
     .strictObject({ private_key: z.string(), public_key: z.string() })
     .describe('cos-db keygen'),
+  'token-create': z
+    .strictObject({
+      token: z
+        .string()
+        .regex(/^cosdb_[A-Za-z0-9_-]{43}$/)
+        .describe('shown once; only its SHA-256 is kept'),
+      token_id: z.string(),
+      agent: z.string(),
+      scope: z.enum(['read', 'append']),
+      created_by: z.string(),
+      created_at: time,
+      expires_at: nullable(time),
+    })
+    .describe('cos-db token create'),
+  'token-list': z.array(tokenRow).describe('cos-db token list'),
+  'token-revoke': tokenRow.extend({ already_revoked: z.boolean() }).describe('cos-db token revoke'),
+
+  'append-receipts': z
+    .strictObject({
+      events: z.array(
+        z.strictObject({
+          event_id: z.string(),
+          chain: z.string(),
+          seq: ledgerPlace.seq,
+          hash: digest,
+          status: z
+            .enum(['archived', 'already_archived'])
+            .describe('archived by this request, or already archived with the same content'),
+        }),
+      ),
+    })
+    .describe('POST /v1/events: where each event is in the ledger, in the order sent'),
+
+  'http-problem': z
+    .looseObject({
+      type: z.string(),
+      title: z.string(),
+      status: z.int().min(400).max(599),
+      detail: z.string().describe("the CLI's one-line message"),
+      exit_code: z.int().describe('the exit code the CLI gives for the same failure'),
+      hint: nullable(z.string()),
+    })
+    .describe('An error of the agent endpoint (RFC 9457 application/problem+json)'),
 } satisfies Record<string, z.ZodType>;
 
 export type DocumentName = keyof typeof documents;

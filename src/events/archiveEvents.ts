@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import { setImmediate } from 'node:timers/promises';
 import { usageError } from '../errors.js';
 import { throwIfInterrupted } from '../interrupt.js';
-import { contentColumns } from '../integrity/contentColumns.js';
+import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 import {
   hashRows,
   lockTable,
@@ -120,11 +120,47 @@ export async function archiveEvents(
   records: AsyncIterable<JsonRecord | JsonRecord[]>,
   options: ArchiveEventsOptions,
 ): Promise<ArchiveEventsResult> {
+  const skipped: Skipped = { listed: [], count: 0 };
+  async function* events(): AsyncGenerator<NormalizedEvent> {
+    for await (const item of records) {
+      for (const record of Array.isArray(item) ? item : [item]) {
+        const event = options.skipInvalid
+          ? toEventOrSkip(record, options.format, options.label, skipped)
+          : toEvent(record, options.format, options.label);
+        if (event) yield event;
+      }
+    }
+  }
+  const result: ArchiveEventsResult = await archiveNormalizedEvents(knex, events(), options);
+  if (skipped.count) {
+    result.skipped = skipped.listed;
+    result.skipped_count = skipped.count;
+  }
+  if (result.new === 0 && result.already_archived === 0 && !result.skipped_count) {
+    throw usageError(`${options.label}: no events in the input`);
+  }
+  return result;
+}
+
+/**
+ * archiveEvents for events validated already (toEvent): the agent endpoint validates each
+ * request's events itself, then writes those of requests that arrive together in one batch.
+ */
+export async function archiveNormalizedEvents(
+  knex: Knex,
+  events: AsyncIterable<NormalizedEvent> | Iterable<NormalizedEvent>,
+  options: Omit<ArchiveEventsOptions, 'format' | 'skipInvalid'> & {
+    /** cc.events' content columns, if the caller has read them already. */
+    columns?: ContentColumn[];
+    /** false: return once committed, without waiting for the WAL to reach disk (see BatchWriter). */
+    flush?: boolean;
+  },
+): Promise<WrittenCounts> {
   const batchSize = options.batchSize ?? 2000;
   // Inside a caller's transaction (a seed) work there; --atomic makes the input one transaction.
   const outer = knex.isTransaction ? (knex as Knex.Transaction) : undefined;
   const atomic = options.atomic === true;
-  const columns = await contentColumns(outer ?? knex, EVENTS_TABLE);
+  const columns = options.columns ?? (await contentColumns(outer ?? knex, EVENTS_TABLE));
   const writer = new BatchWriter(
     knex,
     columns,
@@ -135,10 +171,10 @@ export async function archiveEvents(
       retries: atomic || outer ? 0 : (options.retries ?? 2),
       onProgress: options.onProgress,
       onRetry: options.onRetry,
+      flush: options.flush,
     },
     outer,
   );
-  const skipped: Skipped = { listed: [], count: 0 };
   const pipeline = new ChunkPipeline(
     writer,
     eventRowMaker(columns),
@@ -148,14 +184,7 @@ export async function archiveEvents(
 
   const run = async () => {
     try {
-      for await (const item of records) {
-        for (const record of Array.isArray(item) ? item : [item]) {
-          const event = options.skipInvalid
-            ? toEventOrSkip(record, options.format, options.label, skipped)
-            : toEvent(record, options.format, options.label);
-          if (event) await pipeline.push(event);
-        }
-      }
+      for await (const event of events) await pipeline.push(event);
       await pipeline.flush();
     } catch (error) {
       // A chunk still being written comes first in the input: its outcome, then this error.
@@ -180,13 +209,5 @@ export async function archiveEvents(
     await writer.abort();
     throw writer.howFar(error, atomic);
   }
-  const result: ArchiveEventsResult = { ...writer.counts };
-  if (skipped.count) {
-    result.skipped = skipped.listed;
-    result.skipped_count = skipped.count;
-  }
-  if (result.new === 0 && result.already_archived === 0 && !result.skipped_count) {
-    throw usageError(`${options.label}: no events in the input`);
-  }
-  return result;
+  return { ...writer.counts };
 }

@@ -31,6 +31,11 @@ export type BatchWriterOptions = {
   onProgress?: ((done: number) => void) | undefined;
   onRetry?:
     ((retry: { attempt: number; of: number; delayMs: number; error: unknown }) => void) | undefined;
+  /**
+   * Whether finish() waits for the WAL to reach disk (default true). The endpoint says false and
+   * waits itself, on another connection, while it writes the next group (appendQueue.ts).
+   */
+  flush?: boolean | undefined;
 };
 
 /** What the batches written so far hold. */
@@ -151,11 +156,12 @@ export class BatchWriter {
 
   private async commit(last = false): Promise<void> {
     const batch = this.open;
+    const flush = last && this.options.flush !== false;
     if (batch?.own) {
-      if (last) await batch.trx.raw('set local synchronous_commit = on');
+      if (flush) await batch.trx.raw('set local synchronous_commit = on');
       await trackedCommit(() => batch.trx.commit());
-      this.unflushed = !last;
-    } else if (last && this.unflushed) {
+      this.unflushed = !flush;
+    } else if (flush && this.unflushed) {
       // The last batch was committed as full: one transaction with an id, committed waiting.
       await this.knex.transaction(async (trx) => {
         await trx.raw('select txid_current()');

@@ -8,12 +8,13 @@ import { ledgerTables } from './ledgerCatalog.js';
  * events' hashed rows) and the view of the events' parents as (event_id, parent_id) pairs.
  */
 const DERIVED = ['cc.event_inputs', 'cc.event_datasets', 'cc.event_parents'];
+const API_TOKENS = 'cc.api_tokens';
 
 export type AgentRoleReport = { role: string; created: boolean; tables: string[] };
 
 /**
  * A role for agents that write to L4: USAGE on cc, SELECT and INSERT — nothing else — on every
- * ledger table (SELECT alone on the redactions), SELECT on the lineage edges derived from them, and the lineage walk. Created NOLOGIN when missing; grant
+ * ledger table (SELECT alone on the redactions, nothing on the endpoint's tokens), SELECT on the lineage edges derived from them, and the lineage walk. Created NOLOGIN when missing; grant
  * it to a login role (GRANT cos_agent TO agent_x). The guard triggers hold for every role anyway;
  * this keeps agents from even trying.
  */
@@ -28,6 +29,8 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
     const tables = await ledgerTables(trx);
     await trx.raw(`grant usage on schema cc to ${quoteIdent(role)}`);
     for (const table of tables) {
+      // The endpoint's tokens are the endpoint's business: agents neither read nor write them.
+      if (table === API_TOKENS) continue;
       const [schema, name] = table.split('.') as [string, string];
       // Redactions are written by cc.redact alone (cos_redactor's), never by agents.
       await trx.raw(
@@ -43,6 +46,6 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
     await trx.raw(
       `grant execute on function cc.lineage_walk(text, text, integer) to ${quoteIdent(role)}`,
     );
-    return { role, created: !exists, tables };
+    return { role, created: !exists, tables: tables.filter((t) => t !== API_TOKENS) };
   });
 }

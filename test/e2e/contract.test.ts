@@ -117,6 +117,20 @@ describe('every --json output matches its published JSON Schema', () => {
     await document('export', ['export', 'events', '--out', 'events.out.ndjson']);
     await document('export', ['export', '--all', '--out', 'store.bundle']);
     await document('seed-run', ['seed', 'run']);
+    const token = (await document('token-create', [
+      'token',
+      'create',
+      '--agent',
+      'planner',
+      '--scope',
+      'append',
+      '--expires',
+      '30d',
+    ])) as { token_id: string };
+    await document('token-list', ['token', 'list']);
+    await document('token-revoke', ['token', 'revoke', token.token_id]);
+    await document('error', ['token', 'revoke', 'nope'], 3);
+    await document('error', ['token', 'create', '--agent', 'a', '--scope', 'admin'], 2);
     await document('error', ['archive', 'event', 'missing.ndjson'], 2);
     await document('error', ['query', 'events', 'nope'], 3);
     await document('error', ['trace', 'prd:nope'], 3);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/runCli.js';
+import { startServe } from '../support/serveProcess.js';
 
 /*
  * cos-db as users get it: `npm pack` of this repository, the tarball installed into a scratch
@@ -65,6 +66,27 @@ describe('the packed package, installed into a new project', () => {
     }
     expect(existsSync(join(project, '.cos-db', 'dev', 'PG_VERSION'))).toBe(true);
   }, 180_000);
+
+  it('serves the agent endpoint from the installed package', async () => {
+    const made = await cos(['token', 'create', '--agent', 'app', '--scope', 'append', '--json']);
+    expect(made.code, made.stderr).toBe(0);
+    const { token } = JSON.parse(made.stdout) as { token: string };
+    const served = await startServe({ COS_ACTOR: 'tester' }, [], project, bin);
+    try {
+      const r = await fetch(`${served.url}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ event_id: 'pkg-1', type: 'app.started' }),
+      });
+      expect(r.status).toBe(201);
+      const doc = await fetch(`${served.url}/openapi.json`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(((await doc.json()) as { openapi: string }).openapi).toBe('3.1.0');
+    } finally {
+      expect(await served.stop()).toBe(0);
+    }
+  }, 120_000);
 
   it("keeps the project's files in the project: a module's migrations, its seeds, its store", async () => {
     expect((await cos(['schema', 'create', 'notes', '-q'])).code).toBe(0);

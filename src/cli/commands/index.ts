@@ -10,6 +10,7 @@ import jsonSchema from './jsonSchema.js';
 import keygen from './keygen.js';
 import linkAdd from './link/add.js';
 import linkList from './link/list.js';
+import mcp from './mcp.js';
 import migrateMake from './migrate/make.js';
 import migrateRollback from './migrate/rollback.js';
 import migrateStatus from './migrate/status.js';
@@ -23,6 +24,10 @@ import schemaCreate from './schema/create.js';
 import schemaDrop from './schema/drop.js';
 import schemaList from './schema/list.js';
 import seedRun from './seed/run.js';
+import serve from './serve.js';
+import tokenCreate from './token/create.js';
+import tokenList from './token/list.js';
+import tokenRevoke from './token/revoke.js';
 import trace from './trace.js';
 import verify from './verify.js';
 
@@ -51,6 +56,11 @@ export const COMMANDS: readonly Command[] = [
   linkList,
   verify,
   redact,
+  serve,
+  mcp,
+  tokenCreate,
+  tokenList,
+  tokenRevoke,
   agentRole,
   keygen,
   jsonSchema,
@@ -65,4 +75,5 @@ export const GROUPS: Readonly<Record<string, string>> = {
   query: 'query the archive',
   diff: 'compare archived versions',
   link: 'memory links from L4 records to L3 entries',
+  token: "the agent endpoint's tokens (cos-db serve, cos-db mcp)",
 };
