@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,50 @@ describe('cos-db serve', () => {
     expect(r.stderr).toMatch(/refusing to serve plain HTTP on 0\.0\.0\.0, beyond loopback/);
     expect(r.stderr.trim().split('\n')).toHaveLength(2); // the line and its hint
   });
+
+  it('serves HTTPS with --tls-cert and --tls-key, which may then bind beyond loopback', async () => {
+    const tls = join(import.meta.dirname, '../fixtures/tls');
+    const cert = join(tls, 'cert.pem');
+    const secure = await startServe(
+      env(),
+      ['--host', '0.0.0.0', '--tls-cert', cert, '--tls-key', join(tls, 'key.pem')],
+      dir,
+    );
+    try {
+      expect(secure.url).toMatch(/^https:\/\//);
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port: new URL(secure.url).port,
+            path: '/healthz',
+            ca: readFileSync(cert),
+            servername: 'localhost',
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode);
+          },
+        );
+        req.on('error', reject);
+      });
+      expect(status).toBe(200);
+    } finally {
+      expect(await secure.stop()).toBe(0);
+    }
+    const proxied = await startServe(env(), ['--host', '0.0.0.0', '--insecure-http'], dir);
+    expect(await proxied.stop()).toBe(0);
+    for (const args of [
+      ['--tls-cert', cert],
+      ['--tls-cert', 'missing.pem', '--tls-key', 'missing.pem'],
+    ]) {
+      const r = await cli('serve', '--port', '0', ...args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.split('\n')[0]).toMatch(
+        /--tls-cert and --tls-key go together|cannot read --tls-cert missing\.pem: ENOENT/,
+      );
+    }
+  }, 60_000);
 
   it('health needs no token; readiness checks the database', async () => {
     expect((await api.request('GET', '/healthz', { token: null })).json).toEqual({ status: 'ok' });

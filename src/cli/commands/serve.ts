@@ -38,11 +38,17 @@ export default defineCommand({
           hint: 'give --tls-cert and --tls-key, or put a TLS reverse proxy in front and add --insecure-http',
         },
       );
+    const pem = (file: string, option: string) => {
+      try {
+        return readFileSync(resolve(settings.cwd, file));
+      } catch (error) {
+        throw usageError(
+          `cannot read ${option} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
+      }
+    };
     const https = tls
-      ? {
-          cert: readFileSync(resolve(settings.cwd, o.tlsCert as string)),
-          key: readFileSync(resolve(settings.cwd, o.tlsKey as string)),
-        }
+      ? { cert: pem(o.tlsCert as string, '--tls-cert'), key: pem(o.tlsKey as string, '--tls-key') }
       : undefined;
     const limits = {
       ...(o.maxBody !== undefined ? { bodyBytes: parseWholeNumber(o.maxBody, '--max-body') } : {}),
