@@ -69,7 +69,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const context: ServerContext = {
     knex: options.knex,
     limits,
-    queue: new AppendQueue(options.knex, Math.max(limits.maxBatch, 1000)),
+    // Requests are grouped up to 10,000 events: the write lists the new ids up to that many.
+    queue: new AppendQueue(options.knex, Math.min(Math.max(limits.maxBatch, 1000), 10_000)),
     checkpointFile: options.checkpointFile,
   };
   const app = Fastify({

@@ -64,6 +64,16 @@ afterAll(async () => {
 describe('cos-db serve', () => {
   it('binds to loopback, and refuses plain HTTP beyond it without --insecure-http', async () => {
     expect(served.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    for (const bad of [
+      ['--max-batch', '0'],
+      ['--max-batch', '20000'],
+      ['--max-body', '0'],
+      ['--port', '70000'],
+    ]) {
+      const refused = await cli('serve', '--port', '0', ...bad);
+      expect(refused.code, bad.join(' ')).toBe(2);
+      expect(refused.stderr).toMatch(/must be/);
+    }
     const r = await cli('serve', '--host', '0.0.0.0', '--port', '0');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/refusing to serve plain HTTP on 0\.0\.0\.0, beyond loopback/);

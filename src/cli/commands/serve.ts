@@ -20,7 +20,7 @@ export default defineCommand({
     tlsKey: value('<file>', "the certificate's private key (PEM)"),
     checkpoint: value('<file>', 'the signed checkpoint GET /v1/checkpoints/latest serves'),
     maxBody: value('<bytes>', 'largest request body (default 8388608)'),
-    maxBatch: value('<n>', 'most events in one request (default 5000)'),
+    maxBatch: value('<n>', 'most events in one request, 1 to 10000 (default 5000)'),
     rateLimit: value('<n>', 'requests a second per token (default 1000; 0 for none)'),
     pool: value('<n>', 'database connections, on a server (default 10)'),
   },
@@ -50,11 +50,15 @@ export default defineCommand({
     const https = tls
       ? { cert: pem(o.tlsCert as string, '--tls-cert'), key: pem(o.tlsKey as string, '--tls-key') }
       : undefined;
+    const maxBatch = parseWholeNumber(o.maxBatch, '--max-batch');
+    // A group's receipts are told from the ids the write returns, which it lists up to 10,000.
+    if (maxBatch !== undefined && (maxBatch < 1 || maxBatch > 10_000))
+      throw usageError('--max-batch must be from 1 to 10000');
+    const maxBody = parseWholeNumber(o.maxBody, '--max-body');
+    if (maxBody === 0) throw usageError('--max-body must be at least 1');
     const limits = {
-      ...(o.maxBody !== undefined ? { bodyBytes: parseWholeNumber(o.maxBody, '--max-body') } : {}),
-      ...(o.maxBatch !== undefined
-        ? { maxBatch: parseWholeNumber(o.maxBatch, '--max-batch') }
-        : {}),
+      ...(maxBody !== undefined ? { bodyBytes: maxBody } : {}),
+      ...(maxBatch !== undefined ? { maxBatch } : {}),
       ...(o.rateLimit !== undefined
         ? { ratePerSecond: parseWholeNumber(o.rateLimit, '--rate-limit') }
         : {}),
