@@ -24,7 +24,7 @@ export const isInterrupted = (): boolean => interrupted;
 let stopper: (() => void) | undefined;
 
 /**
- * For a long-running command (serve, mcp): Ctrl-C or SIGTERM asks it to stop (finish what is in
+ * For a long-running command (serve): Ctrl-C or SIGTERM asks it to stop (finish what is in
  * flight, then return) rather than interrupting it. Returns the unregister function.
  */
 export function onStopRequest(stop: () => void): () => void {

@@ -81,6 +81,27 @@ export function toEvent(record: JsonRecord, format: EventFormat, label: string):
   return normalizeEvent(parsed.data, record.line);
 }
 
+/**
+ * toEvent for an agent that appends as itself (the endpoint's token): the event's actor is the
+ * agent; an event naming another actor is refused (exit 9), before anything is written.
+ * OpenLineage events name no actor (theirs is the producer's URI), so they just take the agent.
+ */
+export function toAgentEvent(
+  record: JsonRecord,
+  format: EventFormat,
+  label: string,
+  agent: string,
+): NormalizedEvent {
+  const claimed = (record.value as { actor?: unknown } | null)?.actor;
+  if (format === 'cos' && claimed !== undefined && claimed !== null && claimed !== agent)
+    throw new CosError(
+      ExitCode.permission,
+      `${label}:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}: actor ${JSON.stringify(claimed)} is not this token's agent "${agent}": an agent appends as itself`,
+      { details: { line: record.line } },
+    );
+  return { ...toEvent(record, format, label), actor: agent };
+}
+
 /** toEvent, or undefined for an invalid record, which is counted (and listed) in `skipped`. */
 export function toEventOrSkip(
   record: JsonRecord,

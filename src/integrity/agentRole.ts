@@ -26,11 +26,10 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
       (await trx.raw<{ rows: unknown[] }>('select 1 from pg_roles where rolname = ?', [role])).rows
         .length > 0;
     if (!exists) await trx.raw(`create role ${quoteIdent(role)} nologin`);
-    const tables = await ledgerTables(trx);
+    // The endpoint's tokens are the endpoint's business: agents neither read nor write them.
+    const tables = (await ledgerTables(trx)).filter((t) => t !== API_TOKENS);
     await trx.raw(`grant usage on schema cc to ${quoteIdent(role)}`);
     for (const table of tables) {
-      // The endpoint's tokens are the endpoint's business: agents neither read nor write them.
-      if (table === API_TOKENS) continue;
       const [schema, name] = table.split('.') as [string, string];
       // Redactions are written by cc.redact alone (cos_redactor's), never by agents.
       await trx.raw(
@@ -46,6 +45,6 @@ export async function grantAgentRole(knex: Knex, role: string): Promise<AgentRol
     await trx.raw(
       `grant execute on function cc.lineage_walk(text, text, integer) to ${quoteIdent(role)}`,
     );
-    return { role, created: !exists, tables: tables.filter((t) => t !== API_TOKENS) };
+    return { role, created: !exists, tables };
   });
 }

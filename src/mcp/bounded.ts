@@ -1,3 +1,4 @@
+import { capTrace } from '../lineage/capTrace.js';
 import type { Trace } from '../lineage/trace.js';
 
 /** What one tool result may hold, bytes of JSON: an agent's context is not a dump. */
@@ -34,14 +35,7 @@ export function boundedRecord<T extends Record<string, unknown>>(
 /** A trace cut to the cap: its farthest nodes go first, with their edges. */
 export function boundedTrace(t: Trace, cap: number): Record<string, unknown> {
   if (size(t) <= cap) return t as unknown as Record<string, unknown>;
-  const nodes = [...t.nodes].sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance));
-  const { items } = boundedList(nodes, Math.floor(cap * 0.6));
-  const kept = new Set(items.map((n) => n.id));
-  const edges = t.edges.filter((e) => kept.has(e.from) && kept.has(e.to));
-  return {
-    ...t,
-    truncated: true,
-    nodes: items,
-    edges: boundedList(edges, Math.floor(cap * 0.35)).items,
-  };
+  const nearest = [...t.nodes].sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance));
+  const cut = capTrace(t, boundedList(nearest, Math.floor(cap * 0.6)).items.length);
+  return { ...cut, truncated: true, edges: boundedList(cut.edges, Math.floor(cap * 0.35)).items };
 }

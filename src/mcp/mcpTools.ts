@@ -7,14 +7,14 @@ import { knexEachRow } from '../db/eachRow.js';
 import { CosError, ExitCode } from '../errors.js';
 import type { NormalizedEvent } from '../events/eventSchema.js';
 import { eventDetail, queryEvents } from '../events/queryEvents.js';
-import { toEvent } from '../events/toEvent.js';
+import { toAgentEvent } from '../events/toEvent.js';
 import { verifyLedger } from '../integrity/verify.js';
 import { trace } from '../lineage/trace.js';
 import { archivePrds } from '../prd/archivePrds.js';
 import { parsePrd } from '../prd/parsePrd.js';
 import { prdVersion } from '../prd/queryPrds.js';
 import { packageVersion } from '../packageRoot.js';
-import type { Identity } from '../tokens/apiTokens.js';
+import { requireAppend, type Identity } from '../tokens/apiTokens.js';
 import { boundedList, boundedRecord, boundedTrace, DEFAULT_BYTE_CAP } from './bounded.js';
 
 /** What the tools write through and who they speak for. */
@@ -90,14 +90,6 @@ async function guarded(fn: () => Promise<Record<string, unknown>>): Promise<Call
   }
 }
 
-function needsAppend(identity: Identity): void {
-  if (identity.scope !== 'append')
-    throw new CosError(
-      ExitCode.permission,
-      `token of agent "${identity.agent}" may read but not append`,
-    );
-}
-
 /** The MCP server of cos-db: its tools, over the same functions as the CLI. No SQL tool. */
 export function mcpServer(context: ToolContext): McpServer {
   const { knex, identity } = context;
@@ -117,17 +109,8 @@ export function mcpServer(context: ToolContext): McpServer {
     },
     async ({ event }) =>
       guarded(async () => {
-        needsAppend(identity);
-        const claimed = (event as { actor?: unknown }).actor;
-        if (claimed !== undefined && claimed !== null && claimed !== identity.agent)
-          throw new CosError(
-            ExitCode.permission,
-            `actor ${JSON.stringify(claimed)} is not this token's agent "${identity.agent}": an agent appends as itself`,
-          );
-        const normalized = {
-          ...toEvent({ line: 1, value: event }, 'cos', 'event'),
-          actor: identity.agent,
-        };
+        requireAppend(identity);
+        const normalized = toAgentEvent({ line: 1, value: event }, 'cos', 'event', identity.agent);
         return { events: await context.append([normalized]) };
       }),
   );
@@ -199,7 +182,7 @@ export function mcpServer(context: ToolContext): McpServer {
     },
     async ({ prd_id, markdown, message }) =>
       guarded(async () => {
-        needsAppend(identity);
+        requireAppend(identity);
         const input = parsePrd(Buffer.from(markdown, 'utf8'), {
           label: 'markdown',
           id: prd_id,

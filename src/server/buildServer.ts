@@ -8,10 +8,10 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
 import { ExitCode } from '../errors.js';
-import type { TokenScope } from '../tokens/apiTokens.js';
+import { requireAppend, type TokenScope } from '../tokens/apiTokens.js';
 import { AuthBatcher } from './authBatcher.js';
 import { packageVersion } from '../packageRoot.js';
-import { AppendQueue } from './appendQueue.js';
+import { AppendQueue } from '../events/appendQueue.js';
 import { DEFAULT_LIMITS, type Limits, type ServerContext } from './context.js';
 import { openApiDocument } from './openApiDocument.js';
 import { HttpProblem, problemOf, type Problem } from './problem.js';
@@ -110,13 +110,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         ExitCode.serverRefused,
       );
     }
-    if (scope === 'append' && identity.scope !== 'append')
-      throw new HttpProblem(
-        403,
-        'forbidden',
-        `token of agent "${identity.agent}" may read but not append`,
-        ExitCode.permission,
-      );
+    if (scope === 'append') requireAppend(identity);
     request.identity = identity;
   });
 
@@ -158,6 +152,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
 
   const zodApp = app.withTypeProvider<ZodTypeProvider>();
+  let openApi: Record<string, unknown> | undefined;
   healthRoutes(zodApp, context);
   eventRoutes(zodApp, context);
   prdRoutes(zodApp, context);
@@ -165,7 +160,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   zodApp.get('/openapi.json', {
     config: { scope: 'read' },
     schema: { hide: true },
-    handler: async () => openApiDocument(app),
+    // Made once, on first asking: the routes do not change while the server runs.
+    handler: async () => (openApi ??= openApiDocument(app)),
   });
   await options.extend?.(app, context);
   app.addHook('onClose', async () => context.queue.idle());

@@ -8,7 +8,7 @@ import type {
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Knex } from 'knex';
 import type { Identity, TokenScope } from '../tokens/apiTokens.js';
-import type { AppendQueue } from './appendQueue.js';
+import type { AppendQueue } from '../events/appendQueue.js';
 
 /** What the endpoint bounds, each settable on `cos-db serve`. */
 export type Limits = {

@@ -23,7 +23,8 @@ const STATUS: Record<ExitCodeValue, { status: number; title: string }> = {
   [ExitCode.drift]: { status: 503, title: 'store not migrated' },
   [ExitCode.lockTimeout]: { status: 503, title: 'lock timeout' },
   [ExitCode.serverRefused]: { status: 503, title: 'database refused the work' },
-  [ExitCode.permission]: { status: 500, title: "the endpoint's database role lacks a privilege" },
+  // The token's scope or agent, or the database role's privileges: either way, not allowed.
+  [ExitCode.permission]: { status: 403, title: 'forbidden' },
   [ExitCode.output]: { status: 500, title: 'cannot write the response' },
   [ExitCode.interrupted]: { status: 503, title: 'shutting down' },
 };

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { usageError } from '../errors.js';
 import type { NormalizedEvent } from '../events/eventSchema.js';
 import { readJsonRecordBatches, type JsonRecord } from '../events/readJsonRecords.js';
-import { toEvent, type EventFormat } from '../events/toEvent.js';
+import { toAgentEvent, type EventFormat } from '../events/toEvent.js';
 import type { Identity } from '../tokens/apiTokens.js';
 import { HttpProblem } from './problem.js';
 
@@ -35,16 +35,5 @@ export async function requestEvents(
       'batch too large',
       `body: ${records.length} events is over the limit of ${maxBatch} per request`,
     );
-  return records.map((record) => {
-    const claimed = (record.value as { actor?: unknown } | null)?.actor;
-    if (format === 'cos' && claimed !== undefined && claimed !== null && claimed !== identity.agent)
-      throw new HttpProblem(
-        403,
-        'forbidden',
-        `body:${record.line}${record.index !== undefined ? ` (element ${record.index})` : ''}: actor ${JSON.stringify(claimed)} is not this token's agent "${identity.agent}": an agent appends as itself`,
-        9,
-        { line: record.line },
-      );
-    return { ...toEvent(record, format, 'body'), actor: identity.agent };
-  });
+  return records.map((record) => toAgentEvent(record, format, 'body', identity.agent));
 }

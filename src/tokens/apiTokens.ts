@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { createHash, randomBytes } from 'node:crypto';
-import { notFoundError, usageError } from '../errors.js';
+import { CosError, ExitCode, notFoundError, usageError } from '../errors.js';
 import { appendToChain, lockChain, withLedgerTransaction } from '../integrity/ledger.js';
 import { uuidv7 } from '../uuidv7.js';
 
@@ -27,6 +27,15 @@ export type TokenRow = {
   revoked_by: string | null;
   revoked_at: string | null;
 };
+
+/** Refuses a read token the work of an append one (exit 9; 403 on the endpoint). */
+export function requireAppend(identity: Identity): void {
+  if (identity.scope !== 'append')
+    throw new CosError(
+      ExitCode.permission,
+      `token of agent "${identity.agent}" may read but not append`,
+    );
+}
 
 const digestOf = (token: string) => createHash('sha256').update(token).digest();
 

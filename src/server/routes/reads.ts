@@ -5,28 +5,11 @@ import { knexEachRow } from '../../db/eachRow.js';
 import { notFoundError, usageError } from '../../errors.js';
 import { readCheckpointFile } from '../../integrity/checkpoint.js';
 import { verifyLedger } from '../../integrity/verify.js';
-import { trace, type Trace } from '../../lineage/trace.js';
+import { capTrace } from '../../lineage/capTrace.js';
+import { trace } from '../../lineage/trace.js';
 import type { ServerContext, ZodApp } from '../context.js';
 import { HttpProblem } from '../problem.js';
 import { problemResponses, wholeNumber } from '../routeHelpers.js';
-
-/**
- * A trace cut to its first `max` nodes (nearest first: the walk lists them by distance) and
- * the edges among them, `truncated` if anything was cut.
- */
-export function capTrace(t: Trace, max: number): Trace {
-  if (t.nodes.length <= max) return t;
-  const nodes = [...t.nodes]
-    .sort((a, b) => Math.abs(a.distance) - Math.abs(b.distance))
-    .slice(0, max);
-  const kept = new Set(nodes.map((n) => n.id));
-  return {
-    ...t,
-    truncated: true,
-    nodes,
-    edges: t.edges.filter((e) => kept.has(e.from) && kept.has(e.to)),
-  };
-}
 
 export function readRoutes(app: ZodApp, context: ServerContext): void {
   const { knex, limits } = context;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
-import { EVENTS_TABLE } from '../events/archiveChunk.js';
-import { archiveNormalizedEvents } from '../events/archiveEvents.js';
-import type { NormalizedEvent } from '../events/eventSchema.js';
+import { EVENTS_TABLE } from './archiveChunk.js';
+import { archiveNormalizedEvents } from './archiveEvents.js';
+import type { NormalizedEvent } from './eventSchema.js';
 import { contentColumns, type ContentColumn } from '../integrity/contentColumns.js';
 
 /** Where an appended event is in the ledger, and whether this request stored it. */
