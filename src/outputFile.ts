@@ -1,4 +1,12 @@
-import { lstatSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { usageError } from './errors.js';
 import { isAlive } from './isAlive.js';
@@ -55,4 +63,15 @@ export function prepareOutputFile(
     const pid = Number(partial.exec(name)?.[1]);
     if (pid && pid !== process.pid && !isAlive(pid)) rmSync(join(folder, name), { force: true });
   }
+}
+
+/**
+ * Writes a file whole: beside it as NAME.partial-PID, then renamed over it, so a crash never
+ * leaves half a file under the real name.
+ */
+export function writeWholeFile(path: string, text: string, label: string): void {
+  prepareOutputFile(path, { label });
+  const partial = `${path}.partial-${process.pid}`;
+  writeFileSync(partial, text);
+  renameSync(partial, path);
 }

@@ -98,8 +98,22 @@ const problem = z.strictObject({
     'table-missing',
     'redaction-not-applied',
     'redaction-orphan',
+    'tree-mismatch',
   ]),
   detail: z.string(),
+});
+
+/** A signed tree head of one chain: a C2SP tlog-checkpoint, signed as a C2SP signed note. */
+const treeHead = z.strictObject({
+  table: z.string(),
+  chain: z.string(),
+  size: z
+    .string()
+    .regex(/^[1-9][0-9]*$/)
+    .describe('the number of rows it covers (a string: int8)'),
+  root: z.string().describe('the RFC 6962 root of those rows, base64 as in the checkpoint'),
+  note: z.string().describe('the checkpoint as a C2SP signed note (text, blank line, signature)'),
+  created_at: z.string().describe('when it was signed (empty for a checkpoint given from a file)'),
 });
 
 const chainHead = z.strictObject({
@@ -420,6 +434,7 @@ export const documents = {
           redacted: z
             .int()
             .describe('rows whose erased value verifies by its recorded redaction (intact)'),
+          root: nullable(digest).describe("the RFC 6962 Merkle root of the chain's rows"),
         }),
       ),
       derived: z.array(
@@ -447,6 +462,11 @@ export const documents = {
         }),
       ),
       checkpoint_written: nullable(z.string()),
+      tree_heads: z
+        .array(treeHead)
+        .describe(
+          'with --write-checkpoint: each chain signed as a C2SP checkpoint, also kept in the store',
+        ),
     })
     .describe('cos-db verify'),
 
@@ -505,10 +525,67 @@ export const documents = {
       database: z.string(),
       created_at: time,
       chains: z.array(chainHead),
+      tree_heads: z
+        .array(treeHead.pick({ table: true, chain: true, size: true, root: true, note: true }))
+        .optional()
+        .describe('the same heads as C2SP signed checkpoints (cos-db prove, verify-proof)'),
       public_key: z.string(),
       signature: z.string(),
     })
     .describe('A signed checkpoint file (cos-db verify --write-checkpoint)'),
+
+  prove: z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('inclusion'),
+        ref: z.string(),
+        table: z.string(),
+        chain: z.string(),
+        seq: ledgerPlace.seq,
+        index: z.string().describe("the record's leaf index (seq - 1)"),
+        checkpoint: treeHead,
+        proof: z.string().describe('the C2SP tlog-proof, the record as its extra data'),
+        out: nullable(z.string()),
+      }),
+      z.strictObject({
+        kind: z.literal('consistency'),
+        table: z.string(),
+        chain: z.string(),
+        from: treeHead,
+        to: treeHead,
+        proof: z.string().describe('the path, then both signed checkpoints'),
+        out: nullable(z.string()),
+      }),
+    ])
+    .describe('cos-db prove'),
+
+  'verify-proof': z
+    .discriminatedUnion('kind', [
+      z.strictObject({
+        kind: z.literal('inclusion'),
+        ok: z.literal(true),
+        origin: z.string(),
+        table: z.string(),
+        chain: z.string(),
+        seq: z.string(),
+        index: z.string(),
+        size: z.string(),
+        root: z.string(),
+        opened: z
+          .boolean()
+          .describe("the record's salted value was checked against its commitment"),
+      }),
+      z.strictObject({
+        kind: z.literal('consistency'),
+        ok: z.literal(true),
+        origin: z.string(),
+        from_size: z.string(),
+        to_size: z.string(),
+        from_root: z.string(),
+        to_root: z.string(),
+      }),
+    ])
+    .describe('cos-db verify-proof (a failure is an error document, exit 4)'),
 
   redact: z
     .strictObject({

@@ -6,13 +6,14 @@ import {
   verify as verifySignature,
   type KeyObject,
 } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { prepareOutputFile } from '../outputFile.js';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { prepareOutputFile, writeWholeFile } from '../outputFile.js';
 import type { Knex } from 'knex';
 import { CosError, ExitCode, integrityError, usageError } from '../errors.js';
 import { canonicalJson } from './canonicalJson.js';
 import { qualified } from './contentColumns.js';
 import { splitTable, storeOrigin } from './ledgerCatalog.js';
+import type { TreeHead } from './treeHeads.js';
 import type { VerifyReport } from './verify.js';
 
 export const CHECKPOINT_FORMAT = 'cos-db-checkpoint/2';
@@ -23,6 +24,8 @@ export type CheckpointBody = {
   database: string;
   created_at: string;
   chains: Array<{ table: string; chain: string; size: number; head: string }>;
+  /** The same heads as C2SP signed checkpoints (absent from checkpoints of stores without trees). */
+  tree_heads?: Array<{ table: string; chain: string; size: string; root: string; note: string }>;
   public_key: string;
 };
 
@@ -85,6 +88,7 @@ export async function makeCheckpoint(
   knex: Knex,
   report: VerifyReport,
   key: KeyObject,
+  treeHeads: readonly TreeHead[] = [],
 ): Promise<Checkpoint> {
   const origin = report.origin ?? (await storeOrigin(knex));
   if (!origin)
@@ -102,6 +106,17 @@ export async function makeCheckpoint(
     chains: report.chains
       .filter((c) => c.head !== null)
       .map((c) => ({ table: c.table, chain: c.chain, size: c.size, head: c.head as string })),
+    ...(treeHeads.length
+      ? {
+          tree_heads: treeHeads.map(({ table, chain, size, root, note }) => ({
+            table,
+            chain,
+            size,
+            root,
+            note,
+          })),
+        }
+      : {}),
     public_key: createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString(),
   };
   const signature = sign(null, Buffer.from(canonicalJson(body)), key).toString('base64');
@@ -109,11 +124,7 @@ export async function makeCheckpoint(
 }
 
 export function writeCheckpointFile(path: string, checkpoint: Checkpoint): void {
-  prepareOutputFile(path, { label: '--write-checkpoint' });
-  const partial = `${path}.partial-${process.pid}`;
-  writeFileSync(partial, `${JSON.stringify(checkpoint, null, 2)}\n`);
-  // Rename: a crash never leaves half a checkpoint under the real name.
-  renameSync(partial, path);
+  writeWholeFile(path, `${JSON.stringify(checkpoint, null, 2)}\n`, '--write-checkpoint');
 }
 
 export function readCheckpointFile(path: string): Checkpoint {

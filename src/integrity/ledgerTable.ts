@@ -5,6 +5,17 @@ export const GUARD_ROW_TRIGGER = 'cos_ledger_no_update_delete';
 export const GUARD_TRUNCATE_TRIGGER = 'cos_ledger_no_truncate';
 /** The statement-level trigger that refuses rows which do not extend their chain. */
 export const LINKS_TRIGGER = 'cos_ledger_links';
+/** The statement-level trigger that keeps each chain's Merkle tree tiles (migration 20261208000000). */
+export const MERKLE_TRIGGER = 'cos_merkle';
+
+/** SQL for the Merkle trigger on a ledger table; its function is the core schema's. */
+export function merkleTriggerSql(table: string): string[] {
+  return [
+    `create trigger ${MERKLE_TRIGGER} after insert on ${table}
+       referencing new table as new_rows for each statement execute function cc.merkle_append()`,
+    `alter table ${table} enable always trigger ${MERKLE_TRIGGER}`,
+  ];
+}
 
 /**
  * SQL for the links trigger on a ledger table: every row a statement adds must extend its chain,
@@ -53,6 +64,7 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
        add column hash_version smallint not null,
        add constraint "${base}_chain_seq_key" unique (chain, seq)`,
     ...linksTriggerSql(q),
+    ...merkleTriggerSql(q),
     ...appendOnlySql(q),
   ];
 }
@@ -61,7 +73,8 @@ export function ledgerTableSql(t: QualifiedTable): string[] {
  * For module migrations, and stable across cos-db 1.x: makes a table (created with its content
  * columns) a ledger table — integrity
  * columns, UNIQUE(chain, seq) and the links trigger so neither a fork nor a gap can be stored,
- * guard triggers that refuse UPDATE, DELETE and TRUNCATE — and registers it for `cos-db verify`.
+ * guard triggers that refuse UPDATE, DELETE and TRUNCATE, the trigger that keeps its chains' Merkle
+ * trees (cos-db prove) — and registers it for `cos-db verify`.
  * A content column X with a bytea column X_salt beside it is hashed as a salted commitment
  * (sha256(X_salt || canonical JSON of X)), so its value can be erased with the proof kept.
  */

@@ -7,7 +7,14 @@ import {
   type QualifiedTable,
 } from './contentColumns.js';
 import { GENESIS_HASH, HASH_VERSION } from './ledgerHash.js';
-import { GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER } from './ledgerTable.js';
+import {
+  GUARD_ROW_TRIGGER,
+  GUARD_TRUNCATE_TRIGGER,
+  LINKS_TRIGGER,
+  MERKLE_TRIGGER,
+} from './ledgerTable.js';
+import { TreeBuilder } from './merkleTree.js';
+import { hasMerkleTrees } from './treeHeads.js';
 import {
   hasRedactions,
   ledgerTables,
@@ -30,7 +37,8 @@ export type ProblemKind =
   | 'guard-disabled'
   | 'table-missing'
   | 'redaction-not-applied'
-  | 'redaction-orphan';
+  | 'redaction-orphan'
+  | 'tree-mismatch';
 
 export type Problem = { position: string | null; kind: ProblemKind; detail: string };
 
@@ -51,6 +59,8 @@ export type ChainReport = {
   problem_count: number;
   /** Rows whose erased value verifies by its recorded redaction (intact). */
   redacted: number;
+  /** The RFC 6962 root of the chain's rows (lowercase hex), null when it has none. */
+  root: string | null;
 };
 
 export type TableReport = { table: string; rows: number; guards: 'ok' | string };
@@ -68,19 +78,19 @@ export type VerifyReport = {
 const PAGE = 2000;
 
 /**
- * Guard triggers, and the links trigger once the store has it (migration 20261129000600), present
- * and ENABLE ALWAYS ('A'); else what is wrong.
+ * Guard triggers, the links trigger, and the Merkle trigger once the store has it (migration
+ * 20261208000000), present and ENABLE ALWAYS ('A'); else what is wrong.
  */
 export async function guardProblem(knex: Knex, t: QualifiedTable): Promise<string | null> {
   const rows = (
-    await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string; links: boolean }> }>(
-      `select tgname, tgenabled, to_regproc('cc.ledger_check_links') is not null as links
+    await knex.raw<{ rows: Array<{ tgname: string; tgenabled: string; merkle: boolean }> }>(
+      `select tgname, tgenabled, to_regproc('cc.merkle_append') is not null as merkle
          from pg_trigger where tgrelid = to_regclass(?) and not tgisinternal`,
       [qualified(t)],
     )
   ).rows;
-  const required = [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER];
-  if (rows[0]?.links) required.push(LINKS_TRIGGER);
+  const required = [GUARD_ROW_TRIGGER, GUARD_TRUNCATE_TRIGGER, LINKS_TRIGGER];
+  if (rows[0]?.merkle) required.push(MERKLE_TRIGGER);
   const problems: string[] = [];
   for (const name of required) {
     const trigger = rows.find((r) => r.tgname === name);
@@ -144,6 +154,7 @@ type Walk = {
   problems: Problem[];
   problem_count: number;
   redacted: number;
+  tree: TreeBuilder;
 };
 
 /** What is wrong with one row, given the chain walked so far; null if nothing is. */
@@ -186,6 +197,28 @@ function rowProblem(walk: Walk, row: StoredLedgerRow, columns: ContentColumn[]):
   return null;
 }
 
+/** The stored Merkle tiles of a table's chains, as chain → "stratum/index" → hash (hex). */
+async function storedTiles(
+  knex: Knex,
+  table: string,
+  chain: string | undefined,
+): Promise<Map<string, Map<string, string>>> {
+  const rows = (
+    await knex.raw<{ rows: Array<{ chain: string; k: string; h: string }> }>(
+      `select chain, stratum || '/' || idx as k, encode(hash, 'hex') as h from cc.merkle_tiles
+        where table_name = ? ${chain === undefined ? '' : 'and chain = ?'}`,
+      chain === undefined ? [table] : [table, chain],
+    )
+  ).rows;
+  const byChain = new Map<string, Map<string, string>>();
+  for (const r of rows) {
+    let m = byChain.get(r.chain);
+    if (!m) byChain.set(r.chain, (m = new Map()));
+    m.set(r.k, r.h);
+  }
+  return byChain;
+}
+
 /**
  * Recomputes every chain of every ledger table from the database, page by page (keyset, so
  * memory stays flat on any engine): positions from 1 with no gap, each row's link to the one
@@ -204,6 +237,7 @@ export async function verifyLedger(
     derived: [],
   };
   const redactions = await hasRedactions(knex);
+  const trees = await hasMerkleTrees(knex);
   for (const name of await ledgerTables(knex)) {
     const t = splitTable(name);
     const exists = (
@@ -229,6 +263,7 @@ export async function verifyLedger(
         problems: [missing],
         problem_count: 1,
         redacted: 0,
+        root: null,
       });
       continue;
     }
@@ -238,8 +273,23 @@ export async function verifyLedger(
     let rowsInTable = 0;
     let walk: Walk | undefined;
     const chains: ChainReport[] = [];
+    const tiles = trees ? await storedTiles(knex, name, options.chain) : undefined;
+    const note = (w: Walk, problem: Problem) => {
+      w.problem_count += 1;
+      if (w.problems.length < PROBLEMS_LISTED) w.problems.push(problem);
+    };
     const close = () => {
       if (!walk) return;
+      const left = tiles?.get(walk.chain);
+      if (left?.size) {
+        const [first] = left.keys();
+        note(walk, {
+          position: null,
+          kind: 'tree-mismatch',
+          detail: `${left.size} stored Merkle tile(s) lie beyond the chain's ${walk.size} rows (the first: ${first})`,
+        });
+      }
+      tiles?.delete(walk.chain);
       chains.push({
         table: name,
         chain: walk.chain,
@@ -250,6 +300,7 @@ export async function verifyLedger(
         problems: walk.problems,
         problem_count: walk.problem_count,
         redacted: walk.redacted,
+        root: walk.size ? Buffer.from(walk.tree.root()).toString('hex') : null,
       });
     };
     const fetchPage = async (after: [string, string] | undefined): Promise<StoredLedgerRow[]> => {
@@ -284,7 +335,7 @@ export async function verifyLedger(
       for (const row of rows) {
         if (!walk || walk.chain !== row.chain) {
           close();
-          walk = {
+          const w: Walk = {
             chain: row.chain,
             size: 0,
             expected: 1n,
@@ -293,17 +344,34 @@ export async function verifyLedger(
             problems: [],
             problem_count: 0,
             redacted: 0,
+            tree: new TreeBuilder(
+              tiles &&
+                ((stratum, index, hash) => {
+                  const stored = tiles.get(w.chain);
+                  const key = `${stratum}/${index}`;
+                  const found = stored?.get(key);
+                  stored?.delete(key);
+                  if (found !== Buffer.from(hash).toString('hex'))
+                    note(w, {
+                      position: String((index + 1n) << BigInt(stratum * 8)),
+                      kind: 'tree-mismatch',
+                      detail:
+                        found === undefined
+                          ? `Merkle tile ${key} is not stored (the tree is behind its rows: its trigger was disabled?)`
+                          : `Merkle tile ${key} does not match the rows it covers`,
+                    });
+                }),
+            ),
           };
+          walk = w;
         }
         walk.size += 1;
         walk.head = row.hash;
         // Every row is checked against its stored neighbours, so one bad row does not hide the
         // next: a rewritten row still names the hash its predecessor has.
         const problem = rowProblem(walk, row, columns);
-        if (problem) {
-          walk.problem_count += 1;
-          if (walk.problems.length < PROBLEMS_LISTED) walk.problems.push(problem);
-        }
+        if (problem) note(walk, problem);
+        walk.tree.push(Buffer.from(row.hash, 'hex'));
         walk.expected = BigInt(row.seq) + 1n;
         walk.prev = row.hash;
       }
@@ -312,6 +380,27 @@ export async function verifyLedger(
       options.onProgress?.(report.rows);
     }
     close();
+    // Tiles of chains with no rows at all.
+    for (const [chain, left] of tiles ?? []) {
+      if (left.size === 0) continue;
+      const problem: Problem = {
+        position: null,
+        kind: 'tree-mismatch',
+        detail: `${left.size} Merkle tile(s) are stored for a chain with no rows`,
+      };
+      chains.push({
+        table: name,
+        chain,
+        size: 0,
+        head: null,
+        status: 'broken',
+        problem,
+        problems: [problem],
+        problem_count: 1,
+        redacted: 0,
+        root: null,
+      });
+    }
     if (guards) {
       for (const c of chains) {
         const problem: Problem = { position: null, kind: 'guard-disabled', detail: guards };

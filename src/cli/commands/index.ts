@@ -17,6 +17,7 @@ import migrateStatus from './migrate/status.js';
 import migrateUnlock from './migrate/unlock.js';
 import migrateUp from './migrate/up.js';
 import ping from './ping.js';
+import prove from './prove.js';
 import queryEvents from './query/events.js';
 import queryPrd from './query/prd.js';
 import redact from './redact.js';
@@ -30,6 +31,7 @@ import tokenList from './token/list.js';
 import tokenRevoke from './token/revoke.js';
 import trace from './trace.js';
 import verify from './verify.js';
+import verifyProof from './verifyProof.js';
 
 /** Every command, in the order `--help` lists them; a test checks each file here is listed. */
 export const COMMANDS: readonly Command[] = [
@@ -55,6 +57,8 @@ export const COMMANDS: readonly Command[] = [
   linkAdd,
   linkList,
   verify,
+  prove,
+  verifyProof,
   redact,
   serve,
   mcp,

@@ -21,10 +21,11 @@ export default defineCommand({
     ),
   },
   async run({ settings, out, options, withDb }) {
-    const [checkpoints, { verifyLedger }, { prepareOutputFile }] = await Promise.all([
+    const [checkpoints, { verifyLedger }, { prepareOutputFile }, treeHeads] = await Promise.all([
       import('../../integrity/checkpoint.js'),
       import('../../integrity/verify.js'),
       import('../../outputFile.js'),
+      import('../../integrity/treeHeads.js'),
     ]);
     const { checkCheckpoint, loadPrivateKey, loadPublicKey, makeCheckpoint } = checkpoints;
     const { readCheckpointFile, writeCheckpointFile } = checkpoints;
@@ -58,14 +59,17 @@ export default defineCommand({
       let check: Awaited<ReturnType<typeof checkCheckpoint>> | undefined;
       if (checkpoint) check = await checkCheckpoint(db.knex, checkpoint, trusted);
       let written: string | undefined;
+      let heads: Awaited<ReturnType<typeof treeHeads.signTreeHeads>> = [];
       if (options.writeCheckpoint && signingKey) {
         if (!report.ok)
           throw integrityError(
             'the store did not verify; refusing to sign a checkpoint of a broken history',
           );
+        if (await treeHeads.hasMerkleTrees(db.knex))
+          heads = await treeHeads.signTreeHeads(db.knex, report.chains, signingKey);
         writeCheckpointFile(
           options.writeCheckpoint,
-          await makeCheckpoint(db.knex, report, signingKey),
+          await makeCheckpoint(db.knex, report, signingKey, heads),
         );
         written = options.writeCheckpoint;
       }
@@ -74,6 +78,7 @@ export default defineCommand({
         ok: report.ok && (check?.ok ?? true),
         checkpoint: check ?? null,
         checkpoint_written: written ?? null,
+        tree_heads: heads,
       };
     });
 
@@ -122,6 +127,10 @@ export default defineCommand({
         }
       }
       if (result.checkpoint_written) lines.push(`wrote checkpoint ${result.checkpoint_written}`);
+      if (result.tree_heads.length)
+        lines.push(
+          `signed ${result.tree_heads.length} tree head(s) (C2SP checkpoints, kept in the store): \`cos-db prove\` proves records against them`,
+        );
       lines.push(
         result.ok
           ? `${result.rows.toLocaleString('en-US')} rows in ${result.chains.length} chains: intact`
