@@ -534,6 +534,8 @@ export const documents = {
     })
     .describe('A signed checkpoint file (cos-db verify --write-checkpoint)'),
 
+  'tree-head': treeHead.describe("A chain's signed tree head (GET /v1/proofs/checkpoint)"),
+
   prove: z
     .discriminatedUnion('kind', [
       z.strictObject({
@@ -646,6 +648,15 @@ export const documents = {
           status: z
             .enum(['archived', 'already_archived'])
             .describe('archived by this request, or already archived with the same content'),
+          receipt: z
+            .strictObject({
+              log: z.string().describe("the chain's log, as its signed checkpoints name it"),
+              index: z.string().describe('its leaf index in that log (seq - 1)'),
+              proof: z
+                .string()
+                .describe('where its inclusion proof is served once a signed checkpoint covers it'),
+            })
+            .describe('what to ask for the offline proof of this append (cos-db prove)'),
         }),
       ),
     })

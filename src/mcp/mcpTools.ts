@@ -8,6 +8,9 @@ import { CosError, ExitCode } from '../errors.js';
 import type { NormalizedEvent } from '../events/eventSchema.js';
 import { eventDetail, queryEvents } from '../events/queryEvents.js';
 import { toAgentEvent } from '../events/toEvent.js';
+import { storeOrigin } from '../integrity/ledgerCatalog.js';
+import { proveInclusion } from '../integrity/proofs.js';
+import { eventReceipt } from '../integrity/treeHeads.js';
 import { verifyLedger } from '../integrity/verify.js';
 import { trace } from '../lineage/trace.js';
 import { archivePrds } from '../prd/archivePrds.js';
@@ -111,7 +114,9 @@ export function mcpServer(context: ToolContext): McpServer {
       guarded(async () => {
         requireAppend(identity);
         const normalized = toAgentEvent({ line: 1, value: event }, 'cos', 'event', identity.agent);
-        return { events: await context.append([normalized]) };
+        const outcomes = await context.append([normalized]);
+        const origin = (await storeOrigin(knex)) ?? '';
+        return { events: outcomes.map((o) => ({ ...o, receipt: eventReceipt(origin, o) })) };
       }),
   );
 
@@ -249,6 +254,18 @@ export function mcpServer(context: ToolContext): McpServer {
           })),
         };
       }),
+  );
+  server.registerTool(
+    'get_proof',
+    {
+      title: 'Get a proof of inclusion',
+      description:
+        'The offline receipt that an event (or prd:ID@VERSION) is in the ledger: a C2SP tlog-proof against the newest signed checkpoint covering it, checkable with `cos-db verify-proof` and the store\'s public key, no database needed. An error (exit_code 3) until a checkpoint covers it.',
+      inputSchema: { ref: z.string().describe('an event id, or prd:ID@VERSION') },
+      outputSchema: documents.prove.options[0].shape,
+      annotations: READ,
+    },
+    async ({ ref }) => guarded(async () => ({ ...(await proveInclusion(knex, ref)), out: null })),
   );
   return server;
 }

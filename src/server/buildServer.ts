@@ -19,6 +19,7 @@ import { RateLimiter } from './rateLimiter.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { prdRoutes } from './routes/prds.js';
+import { proofRoutes } from './routes/proofs.js';
 import { readRoutes } from './routes/reads.js';
 
 export type ServerOptions = {
@@ -157,6 +158,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   eventRoutes(zodApp, context);
   prdRoutes(zodApp, context);
   readRoutes(zodApp, context);
+  proofRoutes(zodApp, context);
   zodApp.get('/openapi.json', {
     config: { scope: 'read' },
     schema: { hide: true },

@@ -16,7 +16,12 @@ import { append, item, ITEMS, setUpLedger, withUrl } from '../support/ledgerFixt
 import { runCli } from '../support/runCli.js';
 import { createTestDatabase, sql, type TestDatabase } from '../support/testDatabase.js';
 
-const REARM = ['cos_ledger_no_update_delete', 'cos_ledger_no_truncate', 'cos_ledger_links']
+const REARM = [
+  'cos_ledger_no_update_delete',
+  'cos_ledger_no_truncate',
+  'cos_ledger_links',
+  'cos_merkle',
+]
   .map((t) => `alter table lab.items enable always trigger ${t}`)
   .join('; ');
 
@@ -335,16 +340,21 @@ describe('tampering (a superuser who disables the guards)', () => {
     const r = await cli('verify', '--chain', 'busy', '--json');
     expect(r.code).toBe(4);
     const busy = (JSON.parse(r.stdout) as VerifyJson).chains[0];
-    expect(busy?.problem_count).toBe(4);
-    expect(busy?.problems.map((p) => [p.position, p.kind])).toEqual([
+    const rows = busy?.problems.filter((p) => p.kind !== 'tree-mismatch');
+    expect(rows?.map((p) => [p.position, p.kind])).toEqual([
       ['100', 'row-missing'],
       ['150', 'content-changed'],
       ['180', 'content-changed'],
       ['190', 'row-missing'],
     ]);
+    // The Merkle tiles over the changed rows, and every one after the gaps, no longer match.
+    const tiles = busy?.problems.filter((p) => p.kind === 'tree-mismatch') ?? [];
+    expect(tiles.length).toBeGreaterThan(0);
+    expect(tiles[0]?.detail).toContain('Merkle tile 1/0 does not match');
+    expect(busy?.problem_count).toBe(4 + tiles.length);
     expect(busy?.problems[3]?.detail).toContain('positions 190-192 are missing');
     const human = await cli('verify', '--chain', 'busy');
-    expect(human.stdout).toContain('4 bad positions');
+    expect(human.stdout).toContain(`${4 + tiles.length} bad positions`);
     expect(human.stdout).toContain('at 180: content-changed');
   });
 

@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,7 @@ const TOOLS = [
   'archive_prd_version',
   'get_event',
   'get_prd',
+  'get_proof',
   'query_events',
   'trace',
   'verify',
@@ -140,6 +141,10 @@ describe('MCP over streamable HTTP (/mcp)', () => {
     const lineage = await call(client, 'trace', { id: 'm2', direction: 'up' });
     expect((lineage.structuredContent as { nodes: unknown[] }).nodes).toHaveLength(2);
     expect((await call(client, 'verify', {})).structuredContent).toMatchObject({ ok: true });
+    // No signed checkpoint covers m1 yet: a tool error with the CLI's exit code (3, not found).
+    const early = await call(client, 'get_proof', { ref: 'm1' });
+    expect(early.isError).toBe(true);
+    expect(JSON.parse(early.content[0]?.text ?? '{}')).toMatchObject({ exit_code: 3 });
     await client.close();
   });
 
@@ -270,10 +275,31 @@ describe('MCP over stdio (cos-db mcp)', () => {
   });
 
   it('the tokens migration cannot be rolled back once tokens are on record', async () => {
+    // The tree migration after it goes first (no tree head is signed here, so it may).
+    expect((await cli('migrate', 'rollback', '--step', '1')).code).toBe(0);
     const r = await cli('migrate', 'rollback', '--step', '1');
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cc\.api_tokens holds tokens.*cannot be rolled back/);
+    expect((await cli('migrate', '-q')).code).toBe(0);
     expect((await cli('migrate', 'status', '--check', '-q')).code).toBe(0);
+  });
+
+  it('get_proof gives an offline receipt once a checkpoint is signed (after the rollback test: signed heads pin the tree migration)', async () => {
+    const key = join(dir, 'mcp-signing.key');
+    expect((await cli('keygen', '--out', key)).code).toBe(0);
+    expect(
+      (await cli('verify', '--write-checkpoint', join(dir, 'cp.json'), '--key', key, '-q')).code,
+    ).toBe(0);
+    const client = await httpClient(tokens.reader);
+    const proof = await call(client, 'get_proof', { ref: 'm1' });
+    expect(proof.isError).toBeFalsy();
+    expect(proof.structuredContent).toMatchObject({ kind: 'inclusion', ref: 'm1', index: '0' });
+    const file = join(dir, 'm1.proof');
+    writeFileSync(file, (proof.structuredContent as { proof: string }).proof);
+    expect((await runCli(['verify-proof', file, '--key', `${key}.pub`], { cwd: dir })).code).toBe(
+      0,
+    );
+    await client.close();
   });
 
   it('refuses to start without a valid token (exit 9, one line)', async () => {

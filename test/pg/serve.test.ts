@@ -342,6 +342,75 @@ describe('cos-db serve', () => {
     expect((await api.request('GET', '/v1/checkpoints/latest')).status).toBe(404);
   });
 
+  it('answers each append with its receipt, and serves proofs once a checkpoint is signed', async () => {
+    const appended = await post('/v1/events', {
+      event_id: 'receipt-1',
+      type: 'step',
+      payload: { n: 1 },
+    });
+    expect(appended.status).toBe(201);
+    const [receipt] = (
+      appended.json as {
+        events: Array<{
+          seq: string;
+          chain: string;
+          receipt: { log: string; index: string; proof: string };
+        }>;
+      }
+    ).events;
+    expect(receipt?.receipt.log).toMatch(
+      new RegExp(`^cos-db/[0-9a-f-]{36}/cc\\.events/${receipt?.chain}$`),
+    );
+    expect(receipt?.receipt.index).toBe(String(BigInt(receipt?.seq ?? '0') - 1n));
+    expect(receipt?.receipt.proof).toBe('/v1/proofs/inclusion/receipt-1');
+    // Not covered by a signed checkpoint yet: 404, with the command that signs one.
+    const early = await api.request('GET', '/v1/proofs/inclusion/receipt-1');
+    expect(early.status).toBe(404);
+    expect((early.json as { hint: string }).hint).toMatch(/verify --write-checkpoint/);
+    expect((await api.request('GET', '/v1/proofs/checkpoint?chain=cos')).status).toBe(404);
+
+    const key = join(dir, 'serve-signing.key');
+    expect((await cli('keygen', '--out', key)).code).toBe(0);
+    expect(
+      (await cli('verify', '--write-checkpoint', join(dir, 'serve-cp.json'), '--key', key, '-q'))
+        .code,
+    ).toBe(0);
+    const proof = await api.request('GET', receipt?.receipt.proof ?? '');
+    expect(proof.status).toBe(200);
+    const doc = proof.json as {
+      kind: string;
+      index: string;
+      proof: string;
+      checkpoint: { size: string };
+    };
+    expect(doc).toMatchObject({ kind: 'inclusion', index: receipt?.receipt.index });
+    writeFileSync(join(dir, 'receipt-1.proof'), doc.proof);
+    // The receipt checks with nothing but the public key.
+    const checked = await runCli(
+      ['verify-proof', join(dir, 'receipt-1.proof'), '--key', `${key}.pub`],
+      { cwd: dir },
+    );
+    expect(checked.code, checked.stderr).toBe(0);
+
+    const head = await api.request('GET', `/v1/proofs/checkpoint?chain=${receipt?.chain}`);
+    expect(head.status).toBe(200);
+    expect((head.json as { note: string }).note).toContain(receipt?.receipt.log);
+    const size = (head.json as { size: string }).size;
+    const same = await api.request(
+      'GET',
+      `/v1/proofs/consistency?chain=${receipt?.chain}&from=${size}`,
+    );
+    expect(same.status).toBe(200);
+    expect(
+      (await api.request('GET', `/v1/proofs/consistency?chain=${receipt?.chain}&from=0`)).status,
+    ).toBe(400);
+    expect(
+      (await api.request('GET', `/v1/proofs/consistency?chain=${receipt?.chain}&from=999999`))
+        .status,
+    ).toBe(404);
+    expect((await api.request('GET', '/v1/proofs/inclusion/ghost')).status).toBe(404);
+  });
+
   it("takes OpenLineage events at Marquez's path, answering as Marquez does", async () => {
     const fixtures = join(import.meta.dirname, '../fixtures/openlineage');
     for (const name of [

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { documents } from '../../contract/documents.js';
 import { eventDetail, queryEvents } from '../../events/queryEvents.js';
 import { parseTime } from '../../config/parseTime.js';
+import { storeOrigin } from '../../integrity/ledgerCatalog.js';
+import { eventReceipt } from '../../integrity/treeHeads.js';
 import type { ServerContext, ZodApp } from '../context.js';
 import { clampedLimit, problemResponses } from '../routeHelpers.js';
 import { requestEvents } from '../requestRecords.js';
@@ -22,6 +24,8 @@ const filters = z.strictObject({
 
 export function eventRoutes(app: ZodApp, context: ServerContext): void {
   const { knex, limits, queue } = context;
+  // The store's identity never changes: read once, on the first append.
+  let origin: string | undefined;
 
   app.post('/v1/events', {
     config: { scope: 'append', unprocessable: true },
@@ -39,8 +43,11 @@ export function eventRoutes(app: ZodApp, context: ServerContext): void {
     handler: async (request, reply) => {
       const events = await requestEvents(request.body, 'cos', request.identity!, limits.maxBatch);
       const outcomes = await queue.append(events);
+      origin ??= (await storeOrigin(knex)) ?? '';
       reply.code(outcomes.some((o) => o.status === 'archived') ? 201 : 200);
-      return { events: outcomes };
+      return {
+        events: outcomes.map((o) => ({ ...o, receipt: eventReceipt(origin as string, o) })),
+      };
     },
   });
 
