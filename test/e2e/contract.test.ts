@@ -162,6 +162,24 @@ describe('every --json output matches its published JSON Schema', () => {
     expect(written.code).toBe(0);
     validate('verify', JSON.parse(written.stdout));
     validate('checkpoint', JSON.parse(readFileSync(join(dir, 'cp.json'), 'utf8')));
+    // Receipts: an inclusion proof and a consistency proof, each checked offline.
+    const proof = (await document('prove', ['prove', 'b', '--out', 'b.proof'])) as {
+      chain: string;
+    };
+    await document('verify-proof', ['verify-proof', 'b.proof', '--key', `${key}.pub`]);
+    const size = (
+      JSON.parse(written.stdout) as { tree_heads: Array<{ chain: string; size: string }> }
+    ).tree_heads.find((h) => h.chain === proof.chain)?.size as string;
+    await document('prove', ['prove', '--from', size, '--chain', proof.chain, '--out', 'c.proof']);
+    await document('verify-proof', ['verify-proof', 'c.proof', '--key', `${key}.pub`]);
+    writeFileSync(
+      join(dir, 'bad.proof'),
+      readFileSync(join(dir, 'b.proof'), 'utf8').replace(
+        /^index (\d+)$/m,
+        (_, n: string) => `index ${Number(n) + 1}`,
+      ),
+    );
+    await document('error', ['verify-proof', 'bad.proof', '--key', `${key}.pub`], 4);
     // The input schema accepts what archive event accepts, and refuses a misspelt field.
     validate('event', { type: 'x', event_id: 'e', payload: { any: 1 } });
     expect(() => validate('event', { type: 'x', eventId: 'e' })).toThrow(/additional/);
