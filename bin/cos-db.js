@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 
 const args = process.argv.slice(2);
 let code;
@@ -12,6 +13,13 @@ if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
   } catch {
     code = undefined;
   }
+}
+if (code === undefined && args[0] === 'verify-proof') {
+  // Checking a receipt needs no database and no configuration: a lighter entry (it hands back
+  // undefined for any form it does not take, and the whole CLI runs).
+  main = createRequire(import.meta.url)('../dist/cli/verifyProofMain.cjs');
+  code = await main.main(process.argv);
+  main = undefined;
 }
 if (code === undefined) {
   // One bundled file (scripts/bundle.js): quicker to load than the modules it is made of.

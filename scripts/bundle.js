@@ -73,3 +73,22 @@ await build({
     js: "import { createRequire as __cosRequire } from 'node:module';\nconst require = __cosRequire(import.meta.url);",
   },
 });
+
+// verify-proof's entry on its own, one file with nothing split out: a verifier checking receipts
+// starts it once per proof, and each module Node loads costs start-up (docs/performance.md).
+await build({
+  entryPoints: ['dist/src/cli/verifyProofMain.js'],
+  // CommonJS: required, Node's own modules come without the ESM namespace of each (node:crypto's
+  // would build WebCrypto just to list its exports).
+  format: 'cjs',
+  define: { 'import.meta.url': '__cosModuleUrl' },
+  banner: { js: "const __cosModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  outfile: 'dist/cli/verifyProofMain.cjs',
+  bundle: true,
+  // Output's spinner and tables, which a verdict in one line never uses: left to load at need.
+  external: ['ora', 'cli-table3'],
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});

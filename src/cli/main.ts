@@ -1,9 +1,8 @@
 import type { CommanderError } from 'commander';
-import { CosError, ExitCode } from '../errors.js';
+import { ExitCode } from '../errors.js';
 import {
   interrupt,
   requestStop,
-  isInterrupted,
   runInterruptCleanups,
   type InterruptOutcome,
 } from '../interrupt.js';
@@ -11,6 +10,7 @@ import { packageVersion } from '../packageRoot.js';
 import type { CommandContext, OptionSpecs } from './command.js';
 import type { Output } from './output.js';
 import { buildProgram, type Invocation } from './program.js';
+import { report } from './report.js';
 import type { GlobalOptions } from './settings.js';
 
 function version(): string {
@@ -21,7 +21,7 @@ function version(): string {
   }
 }
 
-/** Output (chalk, cli-table3) is loaded only once a command runs, keeping --help fast. */
+/** Output (and cli-table3, at a terminal) is loaded only once a command runs, keeping --help fast. */
 async function outputFor(
   globals: GlobalOptions,
   env: Record<string, string | undefined>,
@@ -67,48 +67,6 @@ function interruptMessage(o: InterruptOutcome): string {
   if (o.committedBefore > 0)
     return `interrupted; the batch in flight was rolled back, and the ${o.committedBefore} committed before it stay (running the same command again is safe: what is archived is skipped)`;
   return 'interrupted; nothing was committed (the transaction in flight was rolled back)';
-}
-
-function report(out: Output, error: unknown): number {
-  // The interrupt has told the user what happened; the error it caused is not news.
-  if (isInterrupted()) return ExitCode.interrupted;
-  if (error instanceof CosError) {
-    out.error(`cos-db: ${error.message}`);
-    if (error.hint) out.error(`  hint: ${error.hint}`);
-    if (out.verbose && error.cause instanceof Error)
-      out.error(error.cause.stack ?? String(error.cause));
-    if (out.json) {
-      out.result(
-        {
-          error: {
-            exit_code: error.exitCode,
-            message: error.message,
-            hint: error.hint ?? null,
-            ...error.details,
-          },
-        },
-        () => '',
-      );
-    }
-    return error.exitCode;
-  }
-  const err = error as Error;
-  out.error(`cos-db: internal error: ${err?.message ?? String(error)}`);
-  out.error(
-    out.verbose ? (err?.stack ?? '') : '  rerun with --verbose for the stack trace, and report it',
-  );
-  if (out.json)
-    out.result(
-      {
-        error: {
-          exit_code: ExitCode.internal,
-          message: `internal error: ${err?.message ?? String(error)}`,
-          hint: 'rerun with --verbose for the stack trace, and report it',
-        },
-      },
-      () => '',
-    );
-  return ExitCode.internal;
 }
 
 function isCommanderError(error: unknown): error is CommanderError {

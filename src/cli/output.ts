@@ -1,5 +1,5 @@
 import { isInterrupted } from '../interrupt.js';
-import { Chalk, type ChalkInstance } from 'chalk';
+import { makeStyle, type Style } from './style.js';
 import type CliTable from 'cli-table3';
 import { createRequire } from 'node:module';
 
@@ -17,7 +17,7 @@ export type Progress = { update(text: string): void; stop(): void; shown: boolea
 
 type Stream = { write(chunk: string): boolean; isTTY?: boolean };
 
-// Control characters but the newline, DEL and C1; colour sequences (SGR, as chalk writes them) kept.
+// Control characters but the newline, DEL and C1; colour sequences (SGR, as style.ts writes them) kept.
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is matched
 const CONTROL = /\x1b\[[0-9;]*m|[\x00-\x09\x0b-\x1f\x7f-\x9f]/g;
 
@@ -46,7 +46,7 @@ export class Output {
   readonly json: boolean;
   readonly quiet: boolean;
   readonly verbose: boolean;
-  readonly style: ChalkInstance;
+  readonly style: Style;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
 
@@ -60,7 +60,7 @@ export class Output {
     this.verbose = options.verbose;
     this.stdoutIsTTY = Boolean(stdout.isTTY);
     this.stderrIsTTY = Boolean(stderr.isTTY);
-    this.style = new Chalk({ level: options.color && this.stdoutIsTTY ? 1 : 0 });
+    this.style = makeStyle(options.color && this.stdoutIsTTY);
   }
 
   /** The command's result: JSON with --json, else the human rendering. */

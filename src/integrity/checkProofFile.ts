@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { integrityError, usageError } from '../errors.js';
-import { loadPublicKey } from './checkpoint.js';
+import { loadPublicKey } from './keyFiles.js';
 import {
   ProofError,
   verifyProofText,

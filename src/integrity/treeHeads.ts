@@ -135,7 +135,10 @@ export type Receipt = { log: string; index: string; proof: string };
  * A receipt for an event just appended: no signed checkpoint can cover it yet, so it names the
  * log and index the next one will, and where its proof will be served.
  */
-export function eventReceipt(origin: string, event: { event_id: string; chain: string; seq: string }): Receipt {
+export function eventReceipt(
+  origin: string,
+  event: { event_id: string; chain: string; seq: string },
+): Receipt {
   return {
     log: tlogOrigin(origin, 'cc.events', event.chain),
     index: String(BigInt(event.seq) - 1n),

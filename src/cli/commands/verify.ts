@@ -21,13 +21,16 @@ export default defineCommand({
     ),
   },
   async run({ settings, out, options, withDb }) {
-    const [checkpoints, { verifyLedger }, { prepareOutputFile }, treeHeads] = await Promise.all([
-      import('../../integrity/checkpoint.js'),
-      import('../../integrity/verify.js'),
-      import('../../outputFile.js'),
-      import('../../integrity/treeHeads.js'),
-    ]);
-    const { checkCheckpoint, loadPrivateKey, loadPublicKey, makeCheckpoint } = checkpoints;
+    const [checkpoints, keys, { verifyLedger }, { prepareOutputFile }, treeHeads] =
+      await Promise.all([
+        import('../../integrity/checkpoint.js'),
+        import('../../integrity/keyFiles.js'),
+        import('../../integrity/verify.js'),
+        import('../../outputFile.js'),
+        import('../../integrity/treeHeads.js'),
+      ]);
+    const { checkCheckpoint, makeCheckpoint } = checkpoints;
+    const { loadPrivateKey, loadPublicKey } = keys;
     const { readCheckpointFile, writeCheckpointFile } = checkpoints;
     const keyPath = options.key ?? settings.signingKeyPath;
     // Read inputs before touching the database, so a bad file changes nothing and costs nothing.

@@ -1,4 +1,12 @@
 import { defineCommand, value } from '../command.js';
+import type { ConsistencyResult, InclusionResult } from '../../integrity/tlogProof.js';
+
+/** What a checked proof proves, in one line. */
+export function proofLine(result: InclusionResult | ConsistencyResult): string {
+  return result.kind === 'inclusion'
+    ? `proof OK: record ${result.seq} of chain ${result.chain} (${result.table}) is leaf ${result.index} of the tree of ${result.size} signed for ${result.origin}${result.opened ? '; its payload matches its commitment' : ''}`
+    : `proof OK: ${result.origin} at ${result.to_size} extends itself at ${result.from_size}`;
+}
 
 export default defineCommand({
   path: 'verify-proof',
@@ -14,10 +22,6 @@ export default defineCommand({
   async run({ settings, out, options, args: [file] }) {
     const { checkProofFile } = await import('../../integrity/checkProofFile.js');
     const result = checkProofFile(file, options.key ?? settings.signingKeyPath, settings.cwd);
-    out.result({ ...result, ok: true }, () =>
-      result.kind === 'inclusion'
-        ? `proof OK: record ${result.seq} of chain ${result.chain} (${result.table}) is leaf ${result.index} of the tree of ${result.size} signed for ${result.origin}${result.opened ? '; its payload matches its commitment' : ''}`
-        : `proof OK: ${result.origin} at ${result.to_size} extends itself at ${result.from_size}`,
-    );
+    out.result({ ...result, ok: true }, () => proofLine(result));
   },
 });

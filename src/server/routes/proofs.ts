@@ -38,7 +38,10 @@ export function proofRoutes(app: ZodApp, context: ServerContext): void {
       tags: ['integrity'],
       querystring: z.strictObject({
         ...chainQuery,
-        from: z.string().regex(/^[1-9][0-9]{0,18}$/).describe('the older checkpoint\'s tree size'),
+        from: z
+          .string()
+          .regex(/^[1-9][0-9]{0,18}$/)
+          .describe("the older checkpoint's tree size"),
       }),
       response: { 200: documents.prove, ...problemResponses },
     },

@@ -65,9 +65,12 @@ export function readRoutes(app: ZodApp, context: ServerContext): void {
         const report = await verifyLedger(knex, { chain });
         if (chain !== undefined && report.chains.length === 0)
           throw notFoundError(`no chain "${chain}" in any ledger table`);
-        return { ...report, checkpoint: null, checkpoint_written: null, tree_heads: [] } as z.output<
-          typeof documents.verify
-        >;
+        return {
+          ...report,
+          checkpoint: null,
+          checkpoint_written: null,
+          tree_heads: [],
+        } as z.output<typeof documents.verify>;
       } finally {
         verifying = false;
       }
