@@ -178,6 +178,24 @@ describe('prove and verify-proof', () => {
     expect(piped.code).toBe(0);
   });
 
+  it('answers the same through its quick entry and through the whole CLI', async () => {
+    const tampered = join(dir, 'quick-tampered.proof');
+    writeFileSync(tampered, readFileSync(proofFile, 'utf8').replace(/^index (\d+)$/m, 'index 7'));
+    for (const file of [proofFile, tampered, join(dir, 'missing.proof')])
+      for (const extra of [[], ['--json']]) {
+        const args = ['verify-proof', file, '--key', `${key}.pub`, ...extra];
+        const quick = await runCli(args, { cwd: dir });
+        // A global option before the command takes the whole CLI's path.
+        const whole = await runCli(['--no-color', ...args], { cwd: dir });
+        expect(quick).toEqual(whole);
+      }
+    // No --key: the key comes from the project's .env, which only the whole CLI reads.
+    const project = mkdtempSync(join(tmpdir(), 'cos-db-proofs-env-'));
+    writeFileSync(join(project, 'package.json'), '{}');
+    writeFileSync(join(project, '.env'), `COS_SIGNING_KEY=${key}.pub\n`);
+    expect((await runCli(['verify-proof', proofFile], { cwd: project })).code).toBe(0);
+  });
+
   it('is accepted by an independent verifier: sigstore-js checks its checkpoint signature and its inclusion', async () => {
     const require = createRequire(import.meta.url);
     const { verifyCheckpoint } = require('@sigstore/verify/dist/tlog/checkpoint') as {
