@@ -4,6 +4,7 @@ import { formatTable, ROOT, type Row, type Scenario } from './harness.js';
 import { endpoint } from './endpoint.js';
 import { events } from './events.js';
 import { ledger } from './ledger.js';
+import { merkle } from './merkle.js';
 import { migrations } from './migrations.js';
 import { openlineage } from './openlineage.js';
 import { prd } from './prd.js';
@@ -22,6 +23,7 @@ const scenarios: Scenario[] = [
   events,
   openlineage,
   redact,
+  merkle,
   endpoint,
 ];
 
