@@ -54,7 +54,7 @@ export const merkle: Scenario = {
     await writeLines(join(dir, 'events.ndjson'), APPENDED, event);
     const withTree: number[] = [];
     const without: number[] = [];
-    for (let pair = 0; pair < 3; pair += 1) {
+    for (let pair = 0; pair < 5; pair += 1) {
       for (const tree of [true, false]) {
         const url = await freshDatabase('cos_bench_merkle_rate');
         cli(url, 'migrate', '-q');
@@ -134,14 +134,14 @@ export const merkle: Scenario = {
     const ratio = rate(median(withTree)) / rate(median(without));
     return [
       {
-        scenario: `archive event, ${APPENDED.toLocaleString('en-US')} events (4 chains), tree kept (3 pairs, alternated)`,
+        scenario: `archive event, ${APPENDED.toLocaleString('en-US')} events (4 chains), tree kept (5 pairs, alternated)`,
         value: rate(median(withTree)),
         unit: 'rows/s',
-        baseline: 'the same import with the tree trigger disabled',
+        baseline: 'the same import with no tree (its trigger and table dropped)',
         baselineValue: rate(median(without)),
         target: '≥ 0.9× baseline',
         met: ratio >= 0.9,
-        runs: 3,
+        runs: 5,
       },
       {
         scenario: `proof of one record in a chain of ${CHAIN.toLocaleString('en-US')} rows: size`,

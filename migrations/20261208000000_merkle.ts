@@ -58,16 +58,34 @@ begin
   return level[1];
 end $$;
 
+-- The tiles above a stratum-1 tile that completes its 256-wide group, and so on up: what the
+-- 256th tile of a group completes (once every 65,536 rows of a chain, and rarer above).
+create function cc.merkle_cascade(t text, chain_name text, first_idx bigint)
+returns void language plpgsql as $$
+declare
+  s smallint := 1;
+  i bigint := first_idx;
+begin
+  while i % 256 = 255 loop
+    i := i / 256;
+    insert into cc.merkle_tiles
+      select t, chain_name, s + 1, i, cc.merkle_root(array_agg(m.hash order by m.idx), false)
+        from cc.merkle_tiles m
+       where m.table_name = t and m.chain = chain_name and m.stratum = s
+         and m.idx between i * 256 and i * 256 + 255;
+    s := s + 1;
+  end loop;
+end $$;
+
 -- Writes every tile of the chain completed by rows up to position head that is not stored yet,
--- from the last one stored: a chain whose tiles fell behind (a store made before this
--- migration) catches up in one call, and a call that has nothing to do does nothing.
+-- from the last one stored, a tile at a time: how a chain whose tiles fell behind (rows from
+-- before this migration, or appended while the trigger was disabled) catches up; a call with
+-- nothing to do does nothing.
 create function cc.merkle_catch_up(tschema text, tname text, chain_name text, head bigint)
 returns bigint language plpgsql as $$
 declare
   t constant text := tschema || '.' || tname;
   k bigint;
-  s smallint;
-  i bigint;
   leaves bytea[];
   made bigint := 0;
 begin
@@ -82,37 +100,105 @@ begin
         using errcode = 'integrity_constraint_violation';
     end if;
     insert into cc.merkle_tiles values (t, chain_name, 1, k, cc.merkle_root(leaves, true));
+    perform cc.merkle_cascade(t, chain_name, k);
     made := made + 1;
-    -- The last tile of a 256-wide group completes the tile above it, and so on up.
-    s := 1;
-    i := k;
-    while i % 256 = 255 loop
-      i := i / 256;
-      insert into cc.merkle_tiles
-        select t, chain_name, s + 1, i, cc.merkle_root(array_agg(m.hash order by m.idx), false)
-          from cc.merkle_tiles m
-         where m.table_name = t and m.chain = chain_name and m.stratum = s
-           and m.idx between i * 256 and i * 256 + 255;
-      s := s + 1;
-    end loop;
     k := k + 1;
   end loop;
   return made;
 end $$;
 revoke execute on function cc.merkle_catch_up(text, text, text, bigint) from public;
+revoke execute on function cc.merkle_cascade(text, text, bigint) from public;
 
--- After each statement that adds ledger rows: the chains it took past a tile's end. Security
--- definer, so writers (an agent role with INSERT on its ledger tables) need no right on the
--- tiles, and cannot write one of their own.
+-- After each statement that adds ledger rows: the tiles of every chain it took past a tile's
+-- end. cos-db's bulk import writes the tiles of its rows itself, hashed in Node beside the rows
+-- before it sends them, so a chain already in step needs nothing but the tiles above. For any
+-- other writer, all of a statement's tiles are made in one query over its rows (and, for each
+-- chain's first tile, the rows before them), 256 leaves folded into their root level by level; a
+-- chain whose earlier tiles are not all stored catches up a tile at a time. Security definer, so
+-- writers (an agent role with INSERT on its ledger tables) need no right on the tiles.
 create function cc.merkle_append() returns trigger
 language plpgsql security definer set search_path = pg_catalog, cc as $$
 declare
+  t constant text := tg_table_schema || '.' || tg_table_name;
   r record;
+  ready text[] := '{}';
+  done_chains text[];
+  done_idx bigint[];
+  k bigint;
 begin
-  for r in select n.chain, min(n.seq) as lo, max(n.seq) as hi from new_rows n group by n.chain loop
-    if r.hi / 256 > (r.lo - 1) / 256 then
+  for r in
+    select c.chain, c.lo, c.hi,
+           coalesce((select max(m.idx) + 1 from cc.merkle_tiles m
+                      where m.table_name = t and m.chain = c.chain and m.stratum = 1), 0) as stored
+      from (select n.chain, min(n.seq) as lo, max(n.seq) as hi from new_rows n group by n.chain) c
+     where c.hi / 256 > (c.lo - 1) / 256
+  loop
+    if r.stored = r.hi / 256 then
+      -- Written by the writer: the tiles above, where one of its tiles ends a group.
+      k := (r.lo - 1) / 256;
+      while k < r.hi / 256 loop
+        if k % 256 = 255 then
+          perform cc.merkle_cascade(t, r.chain, k);
+        end if;
+        k := k + 1;
+      end loop;
+    elsif r.stored = (r.lo - 1) / 256 then
+      ready := ready || r.chain;
+    else
       perform cc.merkle_catch_up(tg_table_schema, tg_table_name, r.chain, r.hi);
     end if;
+  end loop;
+  if cardinality(ready) = 0 then
+    return null;
+  end if;
+  execute format($q$
+    with c as (
+      select n.chain, min(n.seq) as lo, max(n.seq) as hi from new_rows n
+       where n.chain = any($1) group by n.chain
+    ), leaves as (
+      select n.chain, n.seq, n.hash from new_rows n join c on c.chain = n.chain
+       where n.seq <= c.hi / 256 * 256
+      union all
+      select x.chain, x.seq, x.hash from c join %I.%I x on x.chain = c.chain
+       where x.seq > (c.lo - 1) / 256 * 256 and x.seq < c.lo
+    ), l0 as (
+      select chain, (seq - 1) / 256 as tile, (seq - 1) %% 256 as pos,
+             sha256('\x00'::bytea || hash) as h
+        from leaves
+  ), l1 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l0 group by 1, 2, 3
+  ), l2 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l1 group by 1, 2, 3
+  ), l3 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l2 group by 1, 2, 3
+  ), l4 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l3 group by 1, 2, 3
+  ), l5 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l4 group by 1, 2, 3
+  ), l6 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l5 group by 1, 2, 3
+  ), l7 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l6 group by 1, 2, 3
+  ), l8 as (
+    select chain, tile, pos / 2 as pos, sha256('\x01'::bytea || string_agg(h, ''::bytea order by pos)) as h
+      from l7 group by 1, 2, 3
+    ), made as (
+      insert into cc.merkle_tiles (table_name, chain, stratum, idx, hash)
+      select $2, chain, 1, tile, h from l8
+      returning chain, idx
+    )
+    select array_agg(chain), array_agg(idx) from made where idx %% 256 = 255$q$,
+    tg_table_schema, tg_table_name)
+    into done_chains, done_idx using ready, t;
+  for i in 1 .. coalesce(cardinality(done_idx), 0) loop
+    perform cc.merkle_cascade(t, done_chains[i], done_idx[i]);
   end loop;
   return null;
 end $$;
@@ -162,6 +248,7 @@ begin
 end $$;
 drop function cc.merkle_append();
 drop function cc.merkle_catch_up(text, text, text, bigint);
+drop function cc.merkle_cascade(text, text, bigint);
 drop function cc.merkle_root(bytea[], boolean);
 drop table cc.tlog_checkpoints;
 drop table cc.merkle_tiles;

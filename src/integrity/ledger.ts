@@ -12,6 +12,8 @@ import {
   type QualifiedTable,
 } from './contentColumns.js';
 import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
+import { TILE_WIDTH } from './merkleTree.js';
+import { writeTiles, type TileRoot } from './writeTiles.js';
 
 export type AppendedRow = { seq: string; hash: string; prevHash: string };
 
@@ -158,7 +160,15 @@ export function prepareLedgerRow(
 }
 
 /** A chain's last position and hash. */
-export type ChainHead = { seq: bigint; hash: string };
+export type ChainHead = {
+  seq: bigint;
+  hash: string;
+  /**
+   * The hashes of the chain's rows since its last complete Merkle tile (seq mod 256 of them),
+   * where this writer knows them: so the tiles the next rows complete are hashed ahead too.
+   */
+  tail?: readonly string[];
+};
 
 /**
  * Appends rows to one chain of a ledger table: takes the chain's transaction-scoped advisory
@@ -208,14 +218,29 @@ function* chainLines(
   byChain: ChainBatch,
   heads: Map<string, ChainHead>,
   appended: AppendedRow[][],
+  tiles?: TileRoot[],
 ): Generator<string> {
-  type Walk = { chain: string; seq: bigint; prev: string; out: AppendedRow[]; field: string };
+  type Walk = {
+    chain: string;
+    seq: bigint;
+    prev: string;
+    out: AppendedRow[];
+    field: string;
+    tail: readonly string[] | undefined;
+  };
   const walks = new Map<string, Walk>();
   for (const chain of chains) {
     const out: AppendedRow[] = [];
     appended.push(out);
-    const { seq, hash } = heads.get(chain) as ChainHead;
-    walks.set(chain, { chain, seq, prev: hash, out, field: copyField(chain) });
+    const { seq, hash, tail } = heads.get(chain) as ChainHead;
+    walks.set(chain, {
+      chain,
+      seq,
+      prev: hash,
+      out,
+      field: copyField(chain),
+      tail: tail ?? (seq % TILE === 0n ? [] : undefined),
+    });
   }
   const line = (walk: Walk, row: PreparedRow): string => {
     walk.seq += 1n;
@@ -238,7 +263,23 @@ function* chainLines(
     for (const chain of chains)
       for (const row of byChain.get(chain) as RowsOf) yield line(walks.get(chain) as Walk, row);
   }
-  for (const [chain, walk] of walks) heads.set(chain, { seq: walk.seq, hash: walk.prev });
+  for (const [chain, walk] of walks) {
+    const head: ChainHead = { seq: walk.seq, hash: walk.prev };
+    const rest = Number(walk.seq % TILE);
+    if (walk.tail) {
+      const leaves = [...walk.tail, ...walk.out.map((r) => r.hash)];
+      const done = leaves.length - rest;
+      if (tiles)
+        for (let i = 0; i < done; i += TILE_WIDTH)
+          tiles.push({
+            chain,
+            idx: (walk.seq - BigInt(rest) - BigInt(done - i)) / TILE,
+            leaves: leaves.slice(i, i + TILE_WIDTH),
+          });
+      head.tail = leaves.slice(done);
+    } else if (rest === 0) head.tail = [];
+    heads.set(chain, head);
+  }
 }
 
 /**
@@ -251,7 +292,14 @@ export type HashedRows = {
   to: Map<string, ChainHead>;
   appended: AppendedRow[][];
   data: Uint8Array[];
+  /** The Merkle tiles the rows complete, where the chains' tails were known. */
+  tiles: TileRoot[];
 };
+
+const TILE = BigInt(TILE_WIDTH);
+
+/** Whether the rows of a chain's incomplete tile are known from its head (none, at a boundary). */
+const tailKnown = (head: ChainHead) => head.tail !== undefined || head.seq % TILE === 0n;
 
 /** Hashes rows on the given heads; undefined unless every chain they go to has one. */
 export function hashRows(
@@ -263,8 +311,9 @@ export function hashRows(
   const from = new Map(chains.map((c) => [c, heads.get(c) as ChainHead]));
   const to = new Map(from);
   const appended: AppendedRow[][] = [];
-  const data = encodeLines(chainLines(chains, byChain, to, appended));
-  return { from, to, appended, data };
+  const tiles: TileRoot[] = [];
+  const data = encodeLines(chainLines(chains, byChain, to, appended, tiles));
+  return { from, to, appended, data, tiles };
 }
 
 /** Whether two heads are the same position and hash (either may be unknown). */
@@ -319,6 +368,18 @@ export async function appendToChains(
     hashed.from.size === chains.length &&
     chains.every((c) => sameHead(heads.get(c), hashed.from.get(c)))
   ) {
+    await writeTiles(
+      trx,
+      t,
+      chains.map((chain, i) => ({
+        chain,
+        from: (hashed.from.get(chain) as ChainHead).seq,
+        hashes: (hashed.appended[i] ?? []).map((r) => r.hash),
+        tiles: tailKnown(hashed.from.get(chain) as ChainHead)
+          ? hashed.tiles.filter((x) => x.chain === chain)
+          : undefined,
+      })),
+    );
     await copyRows(trx, qualified(t), columns, hashed.data);
     for (const [chain, head] of hashed.to) heads.set(chain, head);
     return hashed.appended;

@@ -39,14 +39,15 @@ export function splitTable(name: string): QualifiedTable {
   return { schema, table };
 }
 
-/** Whether the store has the redactions table (migration 20261204000000). */
-export async function hasRedactions(knex: Knex): Promise<boolean> {
+/** Whether the store has a table (one a later migration made). */
+export async function hasTable(knex: Knex, name: string): Promise<boolean> {
   const rows = (
-    await knex.raw<{ rows: Array<{ t: string | null }> }>(
-      "select to_regclass('cc.redactions') as t",
-    )
+    await knex.raw<{ rows: Array<{ t: string | null }> }>('select to_regclass(?) as t', [name])
   ).rows;
   return Boolean(rows[0]?.t);
 }
+
+/** Whether the store has the redactions table (migration 20261204000000). */
+export const hasRedactions = (knex: Knex) => hasTable(knex, 'cc.redactions');
 
 export const REDACTIONS_CHAIN = 'redactions';

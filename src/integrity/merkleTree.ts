@@ -8,6 +8,9 @@ import { EMPTY_ROOT, leafHash, nodeHash } from './merkle.js';
  */
 export const TILE_HEIGHT = 8;
 
+/** Leaves in a complete tile. */
+export const TILE_WIDTH = 2 ** TILE_HEIGHT;
+
 /** Where a tree's hashes come from. Indices are 0-based leaf (or tile) numbers, `to` exclusive. */
 export type TreeSource = {
   /** The leaves' data (a ledger row's hash) of leaves from..to-1, in order. */
@@ -38,6 +41,10 @@ function fold(level: Uint8Array[]): Uint8Array {
   }
   return level[0] as Uint8Array;
 }
+
+/** The root of a complete tile from its leaves' data (row hashes), as the store keeps it. */
+export const tileRoot = (leafData: readonly Uint8Array[]): Uint8Array =>
+  fold(leafData.map((l) => leafHash(l)));
 
 /**
  * Computes tree hashes from a source, each perfect subtree from at most 2^tileHeight hashes of

@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { notFoundError, usageError, CosError, ExitCode } from '../errors.js';
+import { CosError, ExitCode, integrityError, notFoundError, usageError } from '../errors.js';
 import { canonicalJson } from './canonicalJson.js';
 import { saltHexOf } from './commitment.js';
 import { canonicalRow, contentColumns, qualified } from './contentColumns.js';
-import { hasRedactions, splitTable } from './ledgerCatalog.js';
+import { hasRedactions, splitTable, storeOrigin } from './ledgerCatalog.js';
 import { TreeIncompleteError, TreeReader, type TreeSource } from './merkleTree.js';
 import { ERASED_COMMITMENT, REDACTED_TABLE, storedRowSelect } from './storedRows.js';
 import {
@@ -197,7 +197,13 @@ export async function proveConsistency(
       if (error instanceof NoteError) throw usageError('--from holds no tlog checkpoint');
       throw error;
     }
-    const { table, chain } = chainOfOrigin(checkpoint.origin);
+    const { store, table, chain } = chainOfOrigin(checkpoint.origin);
+    const origin = await storeOrigin(knex);
+    if (store !== origin)
+      throw integrityError(
+        `the checkpoint is of another store (${store}); this store is ${origin ?? 'not initialised'}`,
+        { hint: 'prove it against the database it was signed for' },
+      );
     older = {
       table,
       chain,

@@ -60,6 +60,10 @@ const hex8 = (n: number) => n.toString(16).padStart(8, '0');
 const rawPublicKey = (key: KeyObject): Buffer =>
   key.export({ format: 'der', type: 'spki' }).subarray(SPKI_ED25519.length);
 
+/** An Ed25519 public key as a note's key ID covers it: the algorithm byte, then the key. */
+export const noteKeyBytes = (publicKey: KeyObject): Buffer =>
+  Buffer.concat([Uint8Array.of(ALG_ED25519), rawPublicKey(publicKey)]);
+
 /** A verifier key string, "<name>+<key ID, 8 hex>+<base64(0x01 ‖ public key)>". */
 export function verifierKey(name: string, publicKey: KeyObject): string {
   const key = Buffer.concat([Uint8Array.of(ALG_ED25519), rawPublicKey(publicKey)]);

@@ -5,6 +5,7 @@ import { HASH_BYTES, leafHash, verifyConsistency, verifyInclusion } from './merk
 import {
   keyIdOf,
   NoteError,
+  noteKeyBytes,
   openNote,
   parseCheckpoint,
   parseVerifierKey,
@@ -121,10 +122,7 @@ function splitNotes(text: string): string[] {
 export function verifiersFor(key: string | KeyObject, note: string): NoteVerifier[] {
   if (typeof key === 'string') return [parseVerifierKey(key.trim())];
   const publicKey = key.type === 'public' ? key : createPublicKey(key);
-  const raw = Buffer.concat([
-    Uint8Array.of(0x01),
-    publicKey.export({ format: 'der', type: 'spki' }).subarray(12),
-  ]);
+  const raw = noteKeyBytes(publicKey);
   const names = new Set(
     [...note.matchAll(/^\u2014 (\S+) /gmu)].map((m) => m[1]).filter((n) => n !== undefined),
   );

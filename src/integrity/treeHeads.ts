@@ -1,8 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { Knex } from 'knex';
 import { CosError, ExitCode } from '../errors.js';
-import { keyIdOf, signNote, checkpointText, type NoteSigner } from './signedNote.js';
-import { storeOrigin } from './ledgerCatalog.js';
+import { checkpointText, keyIdOf, noteKeyBytes, signNote, type NoteSigner } from './signedNote.js';
+import { hasTable, storeOrigin } from './ledgerCatalog.js';
 import { tlogKeyName, tlogOrigin } from './tlogProof.js';
 
 /** A signed tree head of one chain, as cc.tlog_checkpoints keeps it. */
@@ -20,23 +20,12 @@ export type TreeHead = {
 /** The signer of a store's checkpoints: its Ed25519 key under the store's log name. */
 export function noteSigner(origin: string, privateKey: KeyObject): NoteSigner {
   const publicKey = createPublicKey(privateKey);
-  const raw = Buffer.concat([
-    Uint8Array.of(0x01),
-    publicKey.export({ format: 'der', type: 'spki' }).subarray(12),
-  ]);
   const name = tlogKeyName(origin);
-  return { name, keyId: keyIdOf(name, raw), key: publicKey, privateKey };
+  return { name, keyId: keyIdOf(name, noteKeyBytes(publicKey)), key: publicKey, privateKey };
 }
 
 /** Whether the store keeps Merkle trees (migration 20261208000000). */
-export async function hasMerkleTrees(knex: Knex): Promise<boolean> {
-  const rows = (
-    await knex.raw<{ rows: Array<{ t: string | null }> }>(
-      "select to_regclass('cc.merkle_tiles') as t",
-    )
-  ).rows;
-  return Boolean(rows[0]?.t);
-}
+export const hasMerkleTrees = (knex: Knex) => hasTable(knex, 'cc.merkle_tiles');
 
 /**
  * Signs each chain's verified size and root as a C2SP checkpoint and keeps it in the store's

@@ -286,6 +286,15 @@ describe('prove and verify-proof', () => {
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(json<{ error: { failed: string } }>(r.stdout).error.failed).toBe(kind);
     }
+    // A cosignature by a key the verifier does not know is set aside, as the spec requires.
+    const cosigned = join(dir, 'cosigned.proof');
+    writeFileSync(
+      cosigned,
+      `${text}\u2014 witness.example ${Buffer.alloc(68, 9).toString('base64')}\n`,
+    );
+    expect(
+      (await runCli(['verify-proof', cosigned, '--key', `${key}.pub`], { cwd: dir })).code,
+    ).toBe(0);
     const wrongKey = await runCli(['verify-proof', proofFile, '--key', `${otherKey}.pub`], {
       cwd: dir,
     });
@@ -517,6 +526,10 @@ describe('the tree and its rows stay in step', () => {
       (await runCli(['verify-proof', join(dir, 'old.proof'), '--key', `${key}.pub`], { cwd: dir }))
         .code,
     ).toBe(0);
+    // Its checkpoint is no proof about the first store.
+    const foreign = await cli('prove', '--from', join(dir, `cp-${db.name}.json`), '--chain', 'old');
+    expect(foreign.code).toBe(4);
+    expect(foreign.stderr).toContain('the checkpoint is of another store');
     const rollback = await run('migrate', 'rollback', '--step', '1');
     expect(rollback.code).not.toBe(0);
     expect(rollback.stderr).toContain('signed tree heads');

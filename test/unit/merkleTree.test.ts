@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { verifyConsistency, verifyInclusion, leafHash } from '../../src/integrity/merkle.js';
+import {
+  leafHash,
+  nodeHash,
+  verifyConsistency,
+  verifyInclusion,
+} from '../../src/integrity/merkle.js';
 import {
   TreeBuilder,
   TreeIncompleteError,
@@ -97,6 +102,39 @@ describe('proofs from stored tiles (TreeReader)', () => {
     // At most one read per level of the path, each of at most 2^8 hashes.
     expect(reads.calls).toBeLessThanOrEqual(2 * path.length);
     expect(reads.hashes).toBeLessThanOrEqual(path.length * width);
+  });
+
+  it('works past 2^31 and 2^53 leaves: paths and consistency proofs that verify by the RFC', async () => {
+    // A tree of identical leaves: every perfect subtree's root depends on its height alone, so a
+    // store of any size can be stood in for, consistently; the right edge of a tree that is not
+    // perfect still differs from it, so a wrong split or index is refused.
+    const leaf = Buffer.from('the same leaf');
+    const perfect = [leafHash(leaf)];
+    for (let h = 1; h < 70; h += 1)
+      perfect.push(nodeHash(perfect[h - 1] as Buffer, perfect[h - 1] as Buffer));
+    const same: TreeSource = {
+      leaves: (from, to) => Promise.resolve(Array.from({ length: Number(to - from) }, () => leaf)),
+      tiles: (stratum, from, to) =>
+        Promise.resolve(
+          Array.from({ length: Number(to - from) }, () => perfect[stratum * 8] as Buffer),
+        ),
+    };
+    const reader = new TreeReader(same);
+    for (const size of [2n ** 31n + 3n, 2n ** 40n + 12_345n, 2n ** 53n + 5n, 2n ** 63n + 3n]) {
+      const root = await reader.root(0n, size);
+      for (const index of [0n, size / 3n, 2n ** 31n + 1n, size - 1n]) {
+        const path = await reader.inclusion(index, size);
+        expect(verifyInclusion(index, size, leafHash(leaf), path, root)).toBe(true);
+        // One level short: refused.
+        expect(verifyInclusion(index, size, leafHash(leaf), path.slice(1), root)).toBe(false);
+      }
+      const older = size / 2n + 7n;
+      const proof = await reader.consistency(older, size);
+      expect(verifyConsistency(older, size, proof, await reader.root(0n, older), root)).toBe(true);
+      expect(verifyConsistency(older + 1n, size, proof, await reader.root(0n, older), root)).toBe(
+        false,
+      );
+    }
   });
 
   it('says the tree is behind its rows when a tile it needs is not stored', async () => {
