@@ -42,8 +42,11 @@ export type Leaf = { table: string; chain: string; seq: bigint; material: LeafMa
 
 const PRD_REF = /^prd:([a-z0-9][a-z0-9._-]*)(?:@([1-9][0-9]{0,8}))?$/;
 
-/** An event (its id) or a PRD version (prd:ID@VERSION, or prd:ID for the latest), as a leaf. */
-export async function findLeaf(knex: Knex, ref: string): Promise<Leaf> {
+/**
+ * An event (its id) or a PRD version (prd:ID@VERSION, or prd:ID for the latest), as a leaf; with
+ * `withPayload`, its salted value (an event's payload) and salt too, while they are there.
+ */
+export async function findLeaf(knex: Knex, ref: string, withPayload = false): Promise<Leaf> {
   const prd = ref.startsWith('prd:') ? PRD_REF.exec(ref) : null;
   if (ref.startsWith('prd:') && !prd)
     throw usageError(`"${ref}" is not a PRD version reference`, {
@@ -69,8 +72,10 @@ export async function findLeaf(knex: Knex, ref: string): Promise<Leaf> {
       hint: prd ? 'see `cos-db query prd`' : 'see `cos-db query events`',
     });
   const commitmentOnRecord = row[ERASED_COMMITMENT] as string | null | undefined;
-  // A salted value still there is opened: the verifier checks it against its commitment.
-  const salted = columns.find((c) => saltHexOf(row[`${c.name}_salt`]) !== null);
+  // A salted value still there, opened if asked for: the verifier checks it against its commitment.
+  const salted = withPayload
+    ? columns.find((c) => saltHexOf(row[`${c.name}_salt`]) !== null)
+    : undefined;
   const opening = salted
     ? {
         field: salted.name,
@@ -135,11 +140,17 @@ function treeBehind(error: unknown, table: string, chain: string): never {
 
 /**
  * A C2SP tlog-proof that the record is in its chain: the audit path to the root of the newest
- * signed tree head that covers it, with the record's hashed material as extra data.
+ * signed tree head that covers it, with the record's hashed material as extra data (its payload
+ * as the commitment the hash covers; the payload itself and its salt with `withPayload`, so the
+ * proof grows with it).
  */
-export async function proveInclusion(knex: Knex, ref: string): Promise<InclusionProof> {
+export async function proveInclusion(
+  knex: Knex,
+  ref: string,
+  options: { withPayload?: boolean } = {},
+): Promise<InclusionProof> {
   await requireTrees(knex);
-  const leaf = await findLeaf(knex, ref);
+  const leaf = await findLeaf(knex, ref, options.withPayload === true);
   const head = await storedTreeHead(knex, leaf.table, leaf.chain, { min: leaf.seq });
   if (!head)
     throw notFoundError(`no signed checkpoint of chain ${leaf.chain} covers ${ref} yet`, {

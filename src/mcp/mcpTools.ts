@@ -261,11 +261,21 @@ export function mcpServer(context: ToolContext): McpServer {
       title: 'Get a proof of inclusion',
       description:
         "The offline receipt that an event (or prd:ID@VERSION) is in the ledger: a C2SP tlog-proof against the newest signed checkpoint covering it, checkable with `cos-db verify-proof` and the store's public key, no database needed. An error (exit_code 3) until a checkpoint covers it.",
-      inputSchema: { ref: z.string().describe('an event id, or prd:ID@VERSION') },
+      inputSchema: {
+        ref: z.string().describe('an event id, or prd:ID@VERSION'),
+        with_payload: z
+          .boolean()
+          .optional()
+          .describe('include the payload and its salt, so the verifier checks the payload too'),
+      },
       outputSchema: documents.prove.options[0].shape,
       annotations: READ,
     },
-    async ({ ref }) => guarded(async () => ({ ...(await proveInclusion(knex, ref)), out: null })),
+    async ({ ref, with_payload }) =>
+      guarded(async () => ({
+        ...(await proveInclusion(knex, ref, { withPayload: with_payload === true })),
+        out: null,
+      })),
   );
   return server;
 }

@@ -110,7 +110,7 @@ describe('prove and verify-proof', () => {
     expect(v.code).toBe(0);
     heads = json<Verify>(v.stdout).tree_heads;
     proofFile = join(dir, 'e12345.proof');
-    const p = await cli('prove', 'ev-agents-12345', '--out', proofFile);
+    const p = await cli('prove', 'ev-agents-12345', '--with-payload', '--out', proofFile);
     expect(p.code).toBe(0);
   }, 120_000);
 
@@ -163,6 +163,12 @@ describe('prove and verify-proof', () => {
       opened: true,
     });
     expect((await offline('verify-proof', proofFile, '--key', key)).code).toBe(0);
+    // Without --with-payload: the record as hashed (its payload as the commitment), smaller.
+    const plain = join(dir, 'plain.proof');
+    expect((await cli('prove', 'ev-agents-12345', '--out', plain)).code).toBe(0);
+    expect(Buffer.byteLength(readFileSync(plain, 'utf8'))).toBeLessThan(Buffer.byteLength(text));
+    const checkedPlain = await offline('verify-proof', plain, '--key', `${key}.pub`, '--json');
+    expect(json(checkedPlain.stdout)).toMatchObject({ ok: true, index: '12345', opened: false });
     const vkey = verifierKey(
       heads[0]?.note.split('\n')[4]?.split(' ')[1] as string,
       createPublicKey(createPrivateKey(readFileSync(key, 'utf8'))),
@@ -399,6 +405,9 @@ describe('prove and verify-proof', () => {
     expect((await cli('prove')).code).toBe(2);
     expect((await cli('prove', 'ev-agents-1', '--from', '10')).code).toBe(2);
     expect((await cli('prove', '--from', '10')).code).toBe(2);
+    expect((await cli('prove', '--from', '10', '--chain', 'agents', '--with-payload')).code).toBe(
+      2,
+    );
     expect((await cli('prove', '--from', '12', '--chain', 'agents')).code).toBe(3);
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { usageError } from '../../errors.js';
 import type { ConsistencyProof, InclusionProof } from '../../integrity/proofs.js';
-import { defineCommand, value } from '../command.js';
+import { defineCommand, flag, value } from '../command.js';
 
 /**
  * The signed checkpoint a --from file holds: a C2SP note as it is, or one of the tree heads of a
@@ -47,6 +47,9 @@ export default defineCommand({
     chain: value('<name>', 'with --from: the chain (of a size, or of a checkpoint file)'),
     table: value('<table>', 'with --from: the ledger table (default cc.events)'),
     out: value('<file>', 'write the proof to this file (else stdout)'),
+    withPayload: flag(
+      "include the event's payload and its salt, so the verifier checks the payload too (the proof grows with it)",
+    ),
   },
   async run({ settings, out, options: o, args: [ref], withDb }) {
     const [{ proveConsistency, proveInclusion }, { writeWholeFile, prepareOutputFile }] =
@@ -73,10 +76,14 @@ export default defineCommand({
       from = { note: noteFrom(text, o.from, o.table, o.chain) };
     } else if (o.chain !== undefined || o.table !== undefined)
       throw usageError('--chain and --table go with --from');
+    if (o.from !== undefined && o.withPayload)
+      throw usageError('--with-payload goes with a record, not --from');
     const target = o.out === undefined ? undefined : resolve(settings.cwd, o.out);
     if (target) prepareOutputFile(target, { label: '--out' });
     const result = await withDb<InclusionProof | ConsistencyProof>((db) =>
-      from ? proveConsistency(db.knex, from) : proveInclusion(db.knex, ref as string),
+      from
+        ? proveConsistency(db.knex, from)
+        : proveInclusion(db.knex, ref as string, { withPayload: o.withPayload === true }),
     );
     if (target) writeWholeFile(target, result.proof, '--out');
     out.result({ ...result, out: target ?? null }, () =>

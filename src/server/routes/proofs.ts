@@ -23,10 +23,18 @@ export function proofRoutes(app: ZodApp, context: ServerContext): void {
         'Against the newest signed checkpoint covering it; 404 until one does (`cos-db verify --write-checkpoint`). Check it offline with `cos-db verify-proof`.',
       tags: ['integrity'],
       params: z.strictObject({ ref: z.string() }),
+      querystring: z.strictObject({
+        with_payload: z
+          .enum(['true', 'false'])
+          .optional()
+          .describe('include the payload and its salt, checked against its commitment'),
+      }),
       response: { 200: documents.prove, ...problemResponses },
     },
     handler: async (request) => ({
-      ...(await proveInclusion(knex, request.params.ref)),
+      ...(await proveInclusion(knex, request.params.ref, {
+        withPayload: request.query.with_payload === 'true',
+      })),
       out: null,
     }),
   });
