@@ -157,7 +157,8 @@ export const merkle: Scenario = {
         runs: 1,
       },
       {
-        scenario: 'the same with --with-payload (the payload and its salt, checked too)',
+        scenario:
+          "the last record of the chain with --with-payload (its payload and salt; a shorter path, at the tree's right edge)",
         value: withPayload,
         unit: 'B',
         baseline: '-',
