@@ -134,22 +134,31 @@ export class TreeReader {
  */
 export class TreeBuilder {
   private readonly stack: Array<{ height: number; hash: Uint8Array }> = [];
-  size = 0n;
+  /** Leaves pushed so far: a number, as no walk of rows reaches 2^53 of them. */
+  private count = 0;
 
   constructor(
     private readonly onTile: (stratum: number, index: bigint, hash: Uint8Array) => void = () => {},
     private readonly tileHeight = TILE_HEIGHT,
   ) {}
 
+  get size(): bigint {
+    return BigInt(this.count);
+  }
+
   push(leafData: Uint8Array): void {
     let node = { height: 0, hash: leafHash(leafData) };
-    const index = this.size;
-    this.size += 1n;
+    const index = this.count;
+    this.count += 1;
     for (let top = this.stack.at(-1); top?.height === node.height; top = this.stack.at(-1)) {
       this.stack.pop();
       node = { height: node.height + 1, hash: nodeHash(top.hash, node.hash) };
       if (node.height % this.tileHeight === 0)
-        this.onTile(node.height / this.tileHeight, index >> BigInt(node.height), node.hash);
+        this.onTile(
+          node.height / this.tileHeight,
+          BigInt(Math.floor(index / 2 ** node.height)),
+          node.hash,
+        );
     }
     this.stack.push(node);
   }
