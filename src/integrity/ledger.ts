@@ -12,7 +12,7 @@ import {
   type QualifiedTable,
 } from './contentColumns.js';
 import { GENESIS_HASH, HASH_VERSION, ledgerHash } from './ledgerHash.js';
-import { TILE_WIDTH } from './merkleTree.js';
+import { TILE_WIDTH, tileRoot } from './merkleTree.js';
 import { writeTiles, type TileRoot } from './writeTiles.js';
 
 export type AppendedRow = { seq: string; hash: string; prevHash: string };
@@ -270,12 +270,14 @@ function* chainLines(
       const leaves = [...walk.tail, ...walk.out.map((r) => r.hash)];
       const done = leaves.length - rest;
       if (tiles)
-        for (let i = 0; i < done; i += TILE_WIDTH)
+        for (let i = 0; i < done; i += TILE_WIDTH) {
+          const root = tileRoot(leaves.slice(i, i + TILE_WIDTH).map((h) => Buffer.from(h, 'hex')));
           tiles.push({
             chain,
             idx: (walk.seq - BigInt(rest) - BigInt(done - i)) / TILE,
-            leaves: leaves.slice(i, i + TILE_WIDTH),
+            hash: Buffer.from(root).toString('hex'),
           });
+        }
       head.tail = leaves.slice(done);
     } else if (rest === 0) head.tail = [];
     heads.set(chain, head);

@@ -2,8 +2,8 @@ import type { Knex } from 'knex';
 import { qualified, type QualifiedTable } from './contentColumns.js';
 import { TILE_WIDTH, tileRoot } from './merkleTree.js';
 
-/** A complete tile of a chain, by its leaves (row hashes, hex), hashed into its root to be written. */
-export type TileRoot = { chain: string; idx: bigint; leaves: readonly string[] };
+/** A complete tile of a chain: its index and root (hex), hashed ahead by the writer. */
+export type TileRoot = { chain: string; idx: bigint; hash: string };
 
 /**
  * Rows about to be appended to one chain: the head they follow, their hashes (hex), and the
@@ -23,8 +23,9 @@ const WIDTH = BigInt(TILE_WIDTH);
 
 /**
  * Writes the stratum-1 Merkle tiles that rows hashed ahead will complete, before the rows are
- * sent, in their transaction: hashing in Node beside the import is several times cheaper than the
- * database's trigger doing it in SQL (docs/performance.md). The trigger, seeing a chain's tiles
+ * sent, in their transaction: hashed in Node with the rows (from each chain's incomplete tile,
+ * carried in its head, or else read here), several times cheaper than the database's trigger
+ * doing it in SQL (docs/performance.md). The trigger, seeing a chain's tiles
  * in step with its rows, then only adds the tiles above them. A chain whose stored tiles are not
  * in step with its head, or a role that may not write tiles, is left to the trigger.
  */
@@ -75,25 +76,25 @@ export async function writeTiles(
     hash: [] as string[],
     first: [] as string[],
   };
-  const add = (chain: string, idx: bigint, leaves: readonly string[], first: bigint) => {
+  const add = (chain: string, idx: bigint, hash: string, first: bigint) => {
     tiles.chain.push(chain);
     tiles.idx.push(String(idx));
-    tiles.hash.push(
-      Buffer.from(tileRoot(leaves.map((h) => Buffer.from(h, 'hex')))).toString('hex'),
-    );
+    tiles.hash.push(hash);
     tiles.first.push(String(first));
   };
   for (const a of crossing) {
     const first = a.from / WIDTH;
     if (a.tiles) {
-      for (const tile of a.tiles) add(a.chain, tile.idx, tile.leaves, first);
+      for (const tile of a.tiles) add(a.chain, tile.idx, tile.hash, first);
       continue;
     }
     const before = known.find((r) => r.chain === a.chain)?.before ?? [];
     if (BigInt(before.length) !== a.from - first * WIDTH) continue;
     const leaves = [...before, ...a.hashes];
-    for (let i = 0; i + TILE_WIDTH <= leaves.length; i += TILE_WIDTH)
-      add(a.chain, first + BigInt(i / TILE_WIDTH), leaves.slice(i, i + TILE_WIDTH), first);
+    for (let i = 0; i + TILE_WIDTH <= leaves.length; i += TILE_WIDTH) {
+      const root = tileRoot(leaves.slice(i, i + TILE_WIDTH).map((h) => Buffer.from(h, 'hex')));
+      add(a.chain, first + BigInt(i / TILE_WIDTH), Buffer.from(root).toString('hex'), first);
+    }
   }
   if (tiles.idx.length === 0) return;
   // Only where the chain's stored tiles end where these begin: else the trigger catches it up.
