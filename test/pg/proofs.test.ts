@@ -412,6 +412,51 @@ describe('prove and verify-proof', () => {
   });
 });
 
+describe('receipts and erasure', () => {
+  it('a receipt given before an erasure still checks after it, and a new one proves the erased record', async () => {
+    const db = await fresh();
+    const run = cliOn(db);
+    const file = write('erase.ndjson', [
+      { event_id: 'pii-1', type: 'profile', payload: { email: 'ann@example.com' } },
+      { event_id: 'pii-2', type: 'note', payload: { text: 'kept' } },
+    ]);
+    expect((await run('archive', 'event', file, '-q')).code).toBe(0);
+    expect(
+      (
+        await run(
+          'verify',
+          '--write-checkpoint',
+          join(dir, `e-${db.name}.json`),
+          '--key',
+          key,
+          '-q',
+        )
+      ).code,
+    ).toBe(0);
+    const before = join(dir, 'pii-before.proof');
+    expect((await run('prove', 'pii-1', '--with-payload', '--out', before)).code).toBe(0);
+    expect((await run('redact', 'pii-1', '--reason', 'erasure request')).code).toBe(0);
+    // The receipt kept by whoever got it still checks: the row's hash did not change.
+    expect((await runCli(['verify-proof', before, '--key', `${key}.pub`], { cwd: dir })).code).toBe(
+      0,
+    );
+    // A new proof of the erased record: its commitment, as on record; no payload to open.
+    const after = join(dir, 'pii-after.proof');
+    expect((await run('prove', 'pii-1', '--with-payload', '--out', after)).code).toBe(0);
+    const extra = Buffer.from(
+      (readFileSync(after, 'utf8').split('\n')[1] ?? '').slice('extra '.length),
+      'base64',
+    ).toString();
+    expect(extra).not.toContain('ann@example.com');
+    expect(JSON.parse(extra)).toMatchObject({ opening: null });
+    const checked = await runCli(['verify-proof', after, '--key', `${key}.pub`, '--json'], {
+      cwd: dir,
+    });
+    expect(checked.code).toBe(0);
+    expect(JSON.parse(checked.stdout)).toMatchObject({ ok: true, opened: false });
+  });
+});
+
 describe('the tree and its rows stay in step', () => {
   it('16 concurrent writers on one chain: every tile matches the rows', async () => {
     const db = await fresh();
