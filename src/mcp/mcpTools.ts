@@ -98,6 +98,7 @@ export function mcpServer(context: ToolContext): McpServer {
   const { knex, identity } = context;
   const cap = context.byteCap ?? DEFAULT_BYTE_CAP;
   const server = new McpServer({ name: 'cos-db', version: packageVersion() });
+  let origin: string | undefined;
   const eventShape = documents.event;
 
   server.registerTool(
@@ -115,8 +116,10 @@ export function mcpServer(context: ToolContext): McpServer {
         requireAppend(identity);
         const normalized = toAgentEvent({ line: 1, value: event }, 'cos', 'event', identity.agent);
         const outcomes = await context.append([normalized]);
-        const origin = (await storeOrigin(knex)) ?? '';
-        return { events: outcomes.map((o) => ({ ...o, receipt: eventReceipt(origin, o) })) };
+        // The store's identity never changes: read once per server, as the HTTP route does.
+        origin ??= (await storeOrigin(knex)) ?? undefined;
+        const log = origin ?? '';
+        return { events: outcomes.map((o) => ({ ...o, receipt: eventReceipt(log, o) })) };
       }),
   );
 
